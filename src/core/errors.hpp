@@ -1,0 +1,18 @@
+// The exceptions the core throws. The Postgres boundary maps each to a SQLSTATE.
+#pragma once
+
+#include <stdexcept>
+
+namespace orgsync::core {
+
+// A signing secret that cannot be used (empty, not base64).
+struct InvalidSecret : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+// A payload that is signed but unusable: not JSON, or missing what the merge needs.
+struct InvalidPayload : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+}  // namespace orgsync::core

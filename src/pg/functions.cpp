@@ -1,0 +1,361 @@
+// The SQL-callable functions. Each is a Postgres-side body (SPI, fmgr,
+// ereport; plain C data only) that calls into C++-side helpers in the
+// anonymous namespace below (C++ objects; no call that can raise).
+
+#include <climits>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/signature.hpp"
+#include "pg/boundary.hpp"
+#include "pg/pg_memory.hpp"
+#include "pg/statements.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+namespace orgsync::pg {
+namespace {
+
+int timestamp_tolerance_seconds = 300;
+
+// ---- plain C data handed across the boundary ------------------------------
+
+struct Bytes {
+  const char* data;
+  size_t size;
+};
+
+std::string_view view(Bytes bytes) { return {bytes.data, bytes.size}; }
+
+Bytes text_bytes(text* value) { return {VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)}; }
+
+struct DeliveryHeaderValues {
+  Bytes id, timestamp, signature;
+};
+
+struct Keys {
+  int count;
+  Bytes* keys;
+};
+
+constexpr int kMaxStatements = 4;
+
+// core::EventPlan, copied into palloc'd memory.
+struct Plan {
+  core::Disposition disposition;
+  const char* type;       // NULL when unknown
+  const char* object_id;  // NULL when unknown
+  bool has_event_time;
+  int64 event_time_ms;
+  const char* error;  // NULL unless invalid
+  int nstatements;
+  BoundStatement statements[kMaxStatements];
+};
+
+// ---- C++ side --------------------------------------------------------------
+
+core::Verdict verify_delivery(const DeliveryHeaderValues& headers, Bytes body, Keys keys,
+                              int64 now_seconds) {
+  std::vector<core::SigningKey> signing_keys;
+  signing_keys.reserve(keys.count);
+  for (int i = 0; i < keys.count; ++i) signing_keys.emplace_back(view(keys.keys[i]));
+  return core::verify({view(headers.id), view(headers.timestamp), view(headers.signature)}, view(body),
+                      signing_keys, now_seconds, timestamp_tolerance_seconds);
+}
+
+bool verify_with_secret(const DeliveryHeaderValues& headers, Bytes body, Bytes secret, int64 now_seconds) {
+  std::vector<core::SigningKey> keys{core::decode_secret(view(secret))};
+  return core::verify({view(headers.id), view(headers.timestamp), view(headers.signature)}, view(body), keys,
+                      now_seconds, timestamp_tolerance_seconds) == core::Verdict::verified;
+}
+
+// The delivery's signed timestamp stands in for an event without its own.
+Plan* plan_delivery(Bytes body, std::optional<int64_t> fallback_time_ms) {
+  core::EventPlan planned = core::plan_event(view(body), {fallback_time_ms});
+  if (planned.statements.size() > kMaxStatements) throw std::logic_error("too many statements planned");
+
+  auto* plan = static_cast<Plan*>(palloc_or_throw(sizeof(Plan)));
+  plan->disposition = planned.disposition;
+  plan->type = planned.type ? cstring_or_throw(*planned.type) : nullptr;
+  plan->object_id = planned.object_id ? cstring_or_throw(*planned.object_id) : nullptr;
+  std::optional<int64_t> event_time = planned.event_time_ms ? planned.event_time_ms : fallback_time_ms;
+  plan->has_event_time = event_time.has_value();
+  plan->event_time_ms = event_time.value_or(0);
+  plan->error = planned.disposition == core::Disposition::invalid ? cstring_or_throw(planned.error) : nullptr;
+  plan->nstatements = int(planned.statements.size());
+  for (int i = 0; i < plan->nstatements; ++i) bind(planned.statements[i], plan->statements[i]);
+  return plan;
+}
+
+bytea* decode_secret_to_bytea(Bytes secret) { return varlena_or_throw(core::decode_secret(view(secret))); }
+
+char* sign_delivery(Bytes secret, Bytes id, int64 timestamp_seconds, Bytes body) {
+  return cstring_or_throw(core::sign(core::decode_secret(view(secret)), view(id), timestamp_seconds, view(body)));
+}
+
+std::optional<int64_t> delivery_time_ms(Bytes timestamp_header) {
+  int64_t seconds = 0;
+  for (size_t i = 0; i < timestamp_header.size; ++i) {
+    char c = timestamp_header.data[i];
+    if (c < '0' || c > '9' || seconds > (INT64_MAX / 1000 - 9) / 10) return std::nullopt;
+    seconds = seconds * 10 + (c - '0');
+  }
+  return timestamp_header.size == 0 ? std::nullopt : std::optional<int64_t>(seconds * 1000);
+}
+
+// ---- Postgres side ----------------------------------------------------------
+
+text* require_text_arg(FunctionCallInfo fcinfo, int n, const char* name) {
+  if (PG_ARGISNULL(n)) {
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("orgsync: %s must not be NULL", name)));
+  }
+  return PG_GETARG_TEXT_PP(n);
+}
+
+bool header_is(const JsonbValue& key, const char* name) {
+  size_t length = strlen(name);
+  return size_t(key.val.string.len) == length && pg_strncasecmp(key.val.string.val, name, length) == 0;
+}
+
+// Finds the delivery headers in a JSON object, names compared without case;
+// svix-* is preferred to webhook-*. Absent or non-string values stay empty.
+DeliveryHeaderValues find_delivery_headers(Jsonb* headers) {
+  DeliveryHeaderValues svix{}, standard{};
+  if (JB_ROOT_IS_OBJECT(headers)) {
+    JsonbIterator* it = JsonbIteratorInit(&headers->root);
+    JsonbValue key, value;
+    JsonbIteratorToken token;
+    while ((token = JsonbIteratorNext(&it, &key, true)) != WJB_DONE) {
+      if (token != WJB_KEY) continue;
+      JsonbIteratorNext(&it, &value, true);
+      if (value.type != jbvString) continue;
+      Bytes found{value.val.string.val, size_t(value.val.string.len)};
+      if (header_is(key, "svix-id")) svix.id = found;
+      else if (header_is(key, "svix-timestamp")) svix.timestamp = found;
+      else if (header_is(key, "svix-signature")) svix.signature = found;
+      else if (header_is(key, "webhook-id")) standard.id = found;
+      else if (header_is(key, "webhook-timestamp")) standard.timestamp = found;
+      else if (header_is(key, "webhook-signature")) standard.signature = found;
+    }
+  }
+  if (svix.id.data == nullptr) svix.id = standard.id;
+  if (svix.timestamp.data == nullptr) svix.timestamp = standard.timestamp;
+  if (svix.signature.data == nullptr) svix.signature = standard.signature;
+  return svix;
+}
+
+Keys load_keys(text* endpoint) {
+  BoundStatement query{int(Query::load_keys), 1, {PointerGetDatum(endpoint)}, {' '}};
+  uint64 rows = execute(query);
+  Keys keys{int(rows), static_cast<Bytes*>(palloc(sizeof(Bytes) * (rows + 1)))};
+  for (uint64 i = 0; i < rows; ++i) {
+    bool isnull;
+    Datum key = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+    keys.keys[i] = text_bytes(DatumGetByteaPP(key));
+  }
+  return keys;
+}
+
+Datum text_datum_or_null(const char* value, char* null) {
+  *null = value == nullptr ? 'n' : ' ';
+  return value == nullptr ? Datum(0) : CStringGetTextDatum(value);
+}
+
+Datum time_datum_or_null(const Plan* plan, char* null) {
+  *null = plan->has_event_time ? ' ' : 'n';
+  return TimestampTzGetDatum(timestamp_from_unix_ms(plan->event_time_ms));
+}
+
+// Runs the merge and says what came of it; ignored and invalid plans run nothing.
+const char* merge(const Plan* plan) {
+  if (plan->disposition == core::Disposition::ignore) return "ignored";
+  if (plan->disposition == core::Disposition::invalid) return "invalid";
+  uint64 changed = 0;
+  for (int i = 0; i < plan->nstatements; ++i) changed += execute(plan->statements[i]);
+  return changed > 0 ? "applied" : "stale";
+}
+
+void append_field(StringInfo json, const char* name, const char* value) {
+  if (value == nullptr) return;
+  if (json->len > 1) appendStringInfoChar(json, ',');
+  escape_json(json, name);
+  appendStringInfoChar(json, ':');
+  escape_json(json, value);
+}
+
+// {"status": ..., "delivery_id": ..., "type": ..., "object_id": ..., "error": ...}
+Datum result_jsonb(const char* status, const char* delivery_id, const Plan* plan) {
+  StringInfoData json;
+  initStringInfo(&json);
+  appendStringInfoChar(&json, '{');
+  append_field(&json, "status", status);
+  append_field(&json, "delivery_id", delivery_id);
+  if (plan != nullptr) {
+    append_field(&json, "type", plan->type);
+    append_field(&json, "object_id", plan->object_id);
+    append_field(&json, "error", plan->error);
+  }
+  appendStringInfoChar(&json, '}');
+  return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+}
+
+void set_event_status(text* delivery_id, const char* status, const char* error) {
+  BoundStatement update{int(Query::set_event_status), 3, {}, {}};
+  update.values[0] = PointerGetDatum(delivery_id);
+  update.nulls[0] = ' ';
+  update.values[1] = text_datum_or_null(status, &update.nulls[1]);
+  update.values[2] = text_datum_or_null(error, &update.nulls[2]);
+  execute(update);
+}
+
+// Records the delivery once by its id, then applies it in the same transaction.
+const char* record_and_apply(text* delivery_id, text* endpoint, text* body, const Plan* plan) {
+  // Recorded as applied up front; the rare stale outcome is corrected below.
+  const char* initial = plan->disposition == core::Disposition::apply ? "applied" : merge(plan);
+  BoundStatement insert{int(Query::insert_event), 8, {}, {}};
+  insert.values[0] = PointerGetDatum(delivery_id);
+  insert.values[1] = PointerGetDatum(endpoint);
+  insert.values[2] = text_datum_or_null(plan->type, &insert.nulls[2]);
+  insert.values[3] = CStringGetTextDatum(initial);
+  insert.values[4] = text_datum_or_null(plan->error, &insert.nulls[4]);
+  insert.values[5] = text_datum_or_null(plan->object_id, &insert.nulls[5]);
+  insert.values[6] = time_datum_or_null(plan, &insert.nulls[6]);
+  insert.values[7] = PointerGetDatum(body);
+  insert.nulls[0] = insert.nulls[1] = insert.nulls[3] = insert.nulls[7] = ' ';
+  if (execute(insert) == 0) return "duplicate";
+  if (plan->disposition != core::Disposition::apply) return initial;
+
+  const char* status = merge(plan);
+  if (strcmp(status, "applied") != 0) set_event_status(delivery_id, status, nullptr);
+  return status;
+}
+
+Datum handle_event(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) {
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("orgsync: headers must not be NULL")));
+  }
+  Jsonb* headers_arg = PG_GETARG_JSONB_P(0);
+  text* body = require_text_arg(fcinfo, 1, "body");
+  text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
+  DeliveryHeaderValues headers = find_delivery_headers(headers_arg);
+
+  MemoryContext caller = CurrentMemoryContext;
+  SPI_connect();
+  Keys keys = load_keys(endpoint);
+  if (keys.count == 0) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("orgsync: no signing secret for endpoint \"%s\"", text_to_cstring(endpoint)),
+                    errhint("Add one with SELECT orgsync.add_secret('whsec_...', '%s').", text_to_cstring(endpoint))));
+  }
+  core::Verdict verdict = verify_delivery(headers, text_bytes(body), keys,
+                                          unix_seconds_from_timestamp(GetCurrentTimestamp()));
+  if (verdict != core::Verdict::verified) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+                    errmsg("orgsync: webhook delivery not verified: %s", core::describe(verdict))));
+  }
+  Plan* plan = plan_delivery(text_bytes(body), delivery_time_ms(headers.timestamp));
+  text* delivery_id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
+  const char* status = record_and_apply(delivery_id, endpoint, body, plan);
+
+  MemoryContextSwitchTo(caller);
+  Datum result = result_jsonb(status, text_to_cstring(delivery_id), plan);
+  SPI_finish();
+  PG_RETURN_DATUM(result);
+}
+
+Datum apply_event(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) {
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("orgsync: event must not be NULL")));
+  }
+  Jsonb* event = PG_GETARG_JSONB_P(0);
+  char* body = JsonbToCString(nullptr, &event->root, VARSIZE(event));
+  Plan* plan = plan_delivery({body, strlen(body)}, std::nullopt);
+  if (plan->disposition == core::Disposition::invalid) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("orgsync: invalid event: %s", plan->error)));
+  }
+  MemoryContext caller = CurrentMemoryContext;
+  SPI_connect();
+  const char* status = merge(plan);
+  MemoryContextSwitchTo(caller);
+  Datum result = result_jsonb(status, nullptr, plan);
+  SPI_finish();
+  PG_RETURN_DATUM(result);
+}
+
+// Applies a stored delivery again (after an `invalid` one was fixed, say).
+Datum replay(FunctionCallInfo fcinfo) {
+  text* delivery_id = require_text_arg(fcinfo, 0, "delivery_id");
+  MemoryContext caller = CurrentMemoryContext;
+  SPI_connect();
+  BoundStatement load{int(Query::load_event), 1, {PointerGetDatum(delivery_id)}, {' '}};
+  if (execute(load) == 0) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                    errmsg("orgsync: no delivery with id \"%s\"", text_to_cstring(delivery_id))));
+  }
+  bool isnull, time_isnull;
+  text* payload = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+  Datum time = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &time_isnull);
+  std::optional<int64_t> fallback;
+  if (!time_isnull) fallback = unix_seconds_from_timestamp(DatumGetTimestampTz(time)) * 1000;
+
+  Plan* plan = plan_delivery(text_bytes(payload), fallback);
+  const char* status = merge(plan);
+  set_event_status(delivery_id, status, plan->error);
+  MemoryContextSwitchTo(caller);
+  Datum result = result_jsonb(status, text_to_cstring(delivery_id), plan);
+  SPI_finish();
+  PG_RETURN_DATUM(result);
+}
+
+Datum verify(FunctionCallInfo fcinfo) {
+  DeliveryHeaderValues headers = find_delivery_headers(PG_GETARG_JSONB_P(0));
+  Bytes body = text_bytes(PG_GETARG_TEXT_PP(1));
+  Bytes secret = text_bytes(PG_GETARG_TEXT_PP(2));
+  int64 at = unix_seconds_from_timestamp(PG_GETARG_TIMESTAMPTZ(3));
+  PG_RETURN_BOOL(verify_with_secret(headers, body, secret, at));
+}
+
+Datum sign(FunctionCallInfo fcinfo) {
+  Bytes secret = text_bytes(PG_GETARG_TEXT_PP(0));
+  char* id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+  Bytes body = text_bytes(PG_GETARG_TEXT_PP(2));
+  int64 at = unix_seconds_from_timestamp(PG_GETARG_TIMESTAMPTZ(3));
+  char* signature = sign_delivery(secret, {id, strlen(id)}, at, body);
+
+  StringInfoData json;
+  initStringInfo(&json);
+  appendStringInfoString(&json, "{\"svix-id\":");
+  escape_json(&json, id);
+  appendStringInfo(&json, ",\"svix-timestamp\":\"" INT64_FORMAT "\",\"svix-signature\":", at);
+  escape_json(&json, signature);
+  appendStringInfoChar(&json, '}');
+  PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data)));
+}
+
+Datum secret_key(FunctionCallInfo fcinfo) {
+  PG_RETURN_BYTEA_P(decode_secret_to_bytea(text_bytes(PG_GETARG_TEXT_PP(0))));
+}
+
+}  // namespace
+}  // namespace orgsync::pg
+
+ORGSYNC_FUNCTION(orgsync_handle_event, orgsync::pg::handle_event)
+ORGSYNC_FUNCTION(orgsync_apply_event, orgsync::pg::apply_event)
+ORGSYNC_FUNCTION(orgsync_replay, orgsync::pg::replay)
+ORGSYNC_FUNCTION(orgsync_verify, orgsync::pg::verify)
+ORGSYNC_FUNCTION(orgsync_sign, orgsync::pg::sign)
+ORGSYNC_FUNCTION(orgsync_secret_key, orgsync::pg::secret_key)
+
+void _PG_init(void) {
+  DefineCustomIntVariable("orgsync.timestamp_tolerance",
+                          "How far a delivery's signed timestamp may be from now, in seconds.",
+                          "Deliveries outside this window are rejected as replays.",
+                          &orgsync::pg::timestamp_tolerance_seconds, 300, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                          nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("orgsync");
+}
