@@ -303,9 +303,14 @@ Datum replay(FunctionCallInfo fcinfo) {
   std::optional<int64_t> fallback;
   if (!time_isnull) fallback = unix_seconds_from_timestamp(DatumGetTimestampTz(time)) * 1000;
 
+  char* recorded = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+
   Plan* plan = plan_delivery(text_bytes(payload), fallback);
   const char* status = merge(plan);
-  set_event_status(delivery_id, status, plan->error);
+  // Replaying what was already applied finds it stale; keep the record of it.
+  if (!(strcmp(recorded, "applied") == 0 && strcmp(status, "stale") == 0)) {
+    set_event_status(delivery_id, status, plan->error);
+  }
   MemoryContextSwitchTo(caller);
   Datum result = result_jsonb(status, text_to_cstring(delivery_id), plan);
   SPI_finish();
@@ -338,7 +343,7 @@ Datum sign(FunctionCallInfo fcinfo) {
 }
 
 Datum secret_key(FunctionCallInfo fcinfo) {
-  PG_RETURN_BYTEA_P(decode_secret_to_bytea(text_bytes(PG_GETARG_TEXT_PP(0))));
+  PG_RETURN_BYTEA_P(decode_secret_to_bytea(text_bytes(require_text_arg(fcinfo, 0, "secret"))));
 }
 
 }  // namespace

@@ -151,7 +151,7 @@ ON CONFLICT (id) DO NOTHING)SQL",
     {"SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, {T}},
 
     // load_event(id)
-    {"SELECT payload, event_time FROM orgsync.events WHERE id = $1 FOR UPDATE", 1, {T}},
+    {"SELECT payload, event_time, status FROM orgsync.events WHERE id = $1 FOR UPDATE", 1, {T}},
 };
 
 constexpr int kQueryCount = sizeof(kQueries) / sizeof(kQueries[0]);
