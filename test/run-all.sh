@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every test suite, against a throwaway cluster started here and stopped at
+# the end. Expects the extension installed and everything built (`make test`
+# does both). Ends with one line: "suites: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+work=$(mktemp -d /tmp/orgsync-test.XXXXXX)
+chmod 755 "$work"
+port=$(test/free-port.sh)
+cleanup() {
+  test/cluster.sh stop "$work/cluster" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+test/cluster.sh start "$work/cluster" "$port"
+eval "$(test/cluster.sh env "$work/cluster" "$port")"
+
+passed=0
+failed=0
+failed_suites=()
+suite() {
+  local name=$1
+  shift
+  echo
+  echo "=== $name"
+  local started=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== $name: ok ($((SECONDS - started)) s)"
+  else
+    failed=$((failed + 1))
+    failed_suites+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - started)) s)"
+  fi
+}
+
+regress() {
+  make -s installcheck || { cat regression.diffs output_iso/regression.diffs 2>/dev/null | head -200; return 1; }
+}
+
+suite "C++ unit tests (core, no Postgres)" test/unit/core_tests
+suite "pg_regress and isolation specs" regress
+suite "signatures against the official svix package" test/svix/run.sh
+suite "relay end to end" test/relay/run.sh
+suite "convergence property (quick set)" test/property/run.sh
+suite "fuzzing the core (30 s)" test/fuzz/run.sh 30
+
+echo
+if ((failed)); then printf 'failed: %s\n' "${failed_suites[@]}"; fi
+echo "suites: $passed passed, $failed failed"
+((failed == 0))
