@@ -36,6 +36,10 @@ log_min_messages = warning
 lc_messages = 'C'
 EOF
     fi
+    if as_server "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+      echo "cluster.sh: already running in $dir" >&2
+      exit 0
+    fi
     as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
       -o "-p $port" start >/dev/null
     ;;
