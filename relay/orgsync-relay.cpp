@@ -1,0 +1,642 @@
+// orgsync-relay: a small HTTP front door that hands each Svix/Clerk webhook
+// delivery to orgsync.handle_event() and turns the outcome into the HTTP status
+// Svix acts on (2xx = done, anything else = retry later).
+
+#include <httplib.h>
+#include <libpq-fe.h>
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPoolWait = std::chrono::seconds(5);  // then 503: Svix retries
+constexpr const char *kRetryAfter = "5";             // seconds, on every 503
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 8787;
+  std::string database_url;  // empty: libpq reads the PG* environment
+  int pool = 8;
+  size_t max_body = 1 << 20;
+  bool select_one = false;  // benchmark floor: SELECT 1 instead of handle_event
+};
+
+// ---------------------------------------------------------------- text helpers
+
+// Strict UTF-8 as PostgreSQL accepts it for text: no NUL, no overlong forms,
+// no surrogates, nothing past U+10FFFF.
+bool valid_utf8(std::string_view s) {
+  static const uint32_t min_for_len[] = {0, 0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == 0) return false;
+      i++;
+      continue;
+    }
+    size_t len;
+    uint32_t cp;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; k++) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+void append_json_string(std::string &out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+// A logfmt value: bare when it is a plain token, else quoted and escaped.
+std::string logfmt(std::string_view s) {
+  bool bare = !s.empty();
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c >= 0x7F) bare = false;
+  }
+  return bare ? std::string(s) : json_string(s);
+}
+
+std::string ascii_lower(std::string s) {
+  for (auto &c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return s;
+}
+
+// The request headers as a JSON object with lower-cased names; when a header
+// repeats, the first occurrence wins. False when a header is not UTF-8.
+bool headers_json(const httplib::Headers &headers, std::string &out) {
+  out = "{";
+  std::string prev;
+  // httplib's multimap compares names case-insensitively, so repeats are
+  // adjacent and in arrival order.
+  for (const auto &[name, value] : headers) {
+    std::string key = ascii_lower(name);
+    // Pseudo-headers httplib adds for the peer and local address: not sent.
+    if (key == prev || key == "remote_addr" || key == "remote_port" ||
+        key == "local_addr" || key == "local_port")
+      continue;
+    if (!valid_utf8(key) || !valid_utf8(value)) return false;
+    if (out.size() > 1) out += ',';
+    append_json_string(out, key);
+    out += ':';
+    append_json_string(out, value);
+    prev = std::move(key);
+  }
+  out += '}';
+  return true;
+}
+
+// ----------------------------------------------------------- connection pool
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// The first line of libpq's last error message on this connection.
+std::string connection_error(PGconn *pg) {
+  std::string msg = PQerrorMessage(pg);
+  auto nl = msg.find('\n');
+  return nl == std::string::npos ? msg : msg.substr(0, nl);
+}
+
+class Pool {
+ public:
+  struct Conn {
+    PGconn *pg = nullptr;
+    bool prepared = false;  // the request statement, prepared on first use
+  };
+  struct Return {
+    Pool *pool;
+    void operator()(Conn *c) const { pool->release(c); }
+  };
+  using Lease = std::unique_ptr<Conn, Return>;
+
+  Pool(const std::string &conninfo, int size) : conns_(size) {
+    // connect_timeout comes first so the URL can override it; client_encoding
+    // comes last because bodies go to the server byte for byte as UTF-8.
+    const char *keys[] = {"connect_timeout", "dbname", "client_encoding",
+                          "fallback_application_name", nullptr};
+    const char *vals[] = {"5", conninfo.c_str(), "UTF8", "orgsync-relay", nullptr};
+    int failed = 0;
+    std::string error;
+    for (auto &c : conns_) {
+      c.pg = PQconnectdbParams(keys, vals, 1);
+      // Notices (including the FATAL a dying server sends to idle sessions)
+      // would otherwise go to stderr and break the one-line-per-request log.
+      PQsetNoticeProcessor(c.pg, [](void *, const char *) {}, nullptr);
+      // A failed connection is retried (PQreset) when a request needs it.
+      if (PQstatus(c.pg) != CONNECTION_OK) failed++, error = connection_error(c.pg);
+      free_.push_back(&c);
+    }
+    if (failed)
+      std::fprintf(stderr, "event=connect_failed connections=%d error=%s\n", failed,
+                   logfmt(error).c_str());
+  }
+  ~Pool() {
+    for (auto &c : conns_) PQfinish(c.pg);
+  }
+
+  // A working connection, or null with `error` set when none frees up in
+  // time or the database cannot be reached.
+  Lease acquire(std::string &error) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!freed_.wait_for(lock, kPoolWait, [&] { return !free_.empty(); })) {
+      error = "no database connection free in time";
+      return Lease(nullptr, Return{this});
+    }
+    Lease conn(free_.back(), Return{this});
+    free_.pop_back();
+    lock.unlock();
+
+    // Reading pending input detects a session the server closed while idle
+    // (e.g. a restart) before a request is spent on it: the first read takes
+    // the server's goodbye message, the second sees the end of the stream.
+    PQconsumeInput(conn->pg);
+    PQconsumeInput(conn->pg);
+    if (PQstatus(conn->pg) != CONNECTION_OK) {
+      PQreset(conn->pg);
+      conn->prepared = false;
+      if (PQstatus(conn->pg) != CONNECTION_OK) {
+        error = connection_error(conn->pg);
+        return Lease(nullptr, Return{this});
+      }
+    }
+    return conn;
+  }
+
+ private:
+  void release(Conn *c) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      free_.push_back(c);
+    }
+    freed_.notify_one();
+  }
+
+  std::vector<Conn> conns_;
+  std::vector<Conn *> free_;
+  std::mutex mu_;
+  std::condition_variable freed_;
+};
+
+// ------------------------------------------------------------- worker threads
+
+// httplib 0.11's ThreadPool queues accepted connections without limit; this
+// one blocks the accept loop instead, so overload waits in the listen backlog.
+class BoundedQueue : public httplib::TaskQueue {
+ public:
+  BoundedQueue(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+    for (size_t i = 0; i < threads; i++) workers_.emplace_back([this] { work(); });
+  }
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [&] { return jobs_.size() < max_queued_; });
+    jobs_.push_back(std::move(fn));
+    lock.unlock();
+    ready_.notify_one();
+  }
+
+  // Runs what is queued (httplib then just closes those sockets) and joins.
+  void shutdown() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto &t : workers_) t.join();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        ready_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      space_.notify_one();
+      fn();
+    }
+  }
+
+  const size_t max_queued_;
+  std::vector<std::thread> workers_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+};
+
+// ------------------------------------------------------------------- the relay
+
+// What the access log needs beyond the request and response. A request is
+// routed, answered and logged on one thread, so a thread_local carries it.
+struct LogContext {
+  Clock::time_point start;
+  bool started = false;
+  std::string result, sqlstate, error;
+};
+thread_local LogContext tl_log;
+
+// 503 exactly where a retry can help: lost or refused connections,
+// serialization failures and deadlocks, lock and statement timeouts,
+// shutdowns, exhausted resources, and an endpoint whose signing secret is not
+// configured yet.
+int status_for_sqlstate(const std::string &s) {
+  std::string cls = s.substr(0, 2);
+  if (cls == "28") return 401;
+  if (cls == "08" || cls == "53" || s == "40001" || s == "40P01" || s == "55P03" ||
+      s == "55000" || s == "57014" || s == "57P01" || s == "57P02" || s == "57P03")
+    return 503;
+  if (cls == "22") return 400;
+  return 500;
+}
+
+class Relay {
+ public:
+  explicit Relay(const Options &opt) : opt_(opt), pool_(opt.database_url, opt.pool) {}
+
+  // Every method on every path comes through here. Bodies are always read
+  // (up to the limit, the rest discarded) so a keep-alive connection stays in
+  // step even when the answer is 404 or 405.
+  void route(const httplib::Request &req, httplib::Response &res,
+             const httplib::ContentReader *reader) {
+    std::string body;
+    if (reader) {
+      bool too_big = false;
+      bool ok = (*reader)([&](const char *data, size_t n) {
+        if (too_big || body.size() + n > opt_.max_body)
+          too_big = true;
+        else
+          body.append(data, n);
+        return true;
+      });
+      // httplib itself answers 413 for a Content-Length over the limit
+      // (set_payload_max_length); chunked bodies are capped above.
+      if (too_big || res.status == 413)
+        return fail(res, 413, "body larger than " + std::to_string(opt_.max_body) + " bytes");
+      if (!ok) return fail(res, 400, "could not read the request body");
+    }
+
+    const std::string prefix = "/webhooks/";
+    std::string endpoint = req.path.rfind(prefix, 0) == 0 ? req.path.substr(prefix.size())
+                                                          : "";
+    if (req.path == "/webhooks" ||
+        (!endpoint.empty() && endpoint.find('/') == std::string::npos)) {
+      if (req.method != "POST") return method_not_allowed(res, "POST");
+      webhook(req, res, body, endpoint.empty() ? "default" : endpoint);
+    } else if (req.path == "/healthz") {
+      if (req.method != "GET" && req.method != "HEAD")
+        return method_not_allowed(res, "GET, HEAD");
+      healthz(res);
+    } else {
+      fail(res, 404, "not found");
+    }
+  }
+
+ private:
+  void webhook(const httplib::Request &req, httplib::Response &res,
+               const std::string &body, const std::string &endpoint) {
+    // A genuine delivery is UTF-8 JSON; anything else cannot be a text parameter.
+    if (!valid_utf8(body))
+      return fail(res, 400, "body is not valid UTF-8 text (or contains NUL bytes)");
+    std::string headers;
+    if (!headers_json(req.headers, headers))
+      return fail(res, 400, "a request header is not valid UTF-8");
+    if (!valid_utf8(endpoint)) return fail(res, 400, "endpoint name is not valid UTF-8");
+
+    std::string error;
+    auto conn = pool_.acquire(error);
+    if (!conn) return fail(res, 503, "database unavailable: " + error);
+
+    const char *params[] = {headers.c_str(), body.c_str(), endpoint.c_str()};
+    Result r = execute(*conn, params);
+    if (PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1) {
+      if (opt_.select_one) return reply(res, 200, R"({"status":"ok"})");
+      std::string status = PQgetvalue(r.get(), 0, 1);
+      if (status != "applied" && status != "duplicate" && status != "stale" &&
+          status != "ignored" && status != "invalid")
+        return fail(res, 500, "handle_event returned an unexpected status");
+      tl_log.result = status;
+      return reply(res, 200, PQgetvalue(r.get(), 0, 0));
+    }
+
+    const char *state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
+    if (!state || PQstatus(conn->pg) != CONNECTION_OK) {
+      // The connection broke; the pool resets it before its next use.
+      return fail(res, 503, "database connection lost: " + connection_error(conn->pg));
+    }
+    const char *msg = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
+    fail(res, status_for_sqlstate(state), msg ? msg : "database error", state);
+  }
+
+  // The request statement, prepared once per connection (again after a reset).
+  Result execute(Pool::Conn &c, const char *const *params) {
+    const char *sql = opt_.select_one
+                          ? "SELECT 1"
+                          : "SELECT r::text, r->>'status' "
+                            "FROM orgsync.handle_event($1::jsonb, $2, $3) AS r";
+    int nparams = opt_.select_one ? 0 : 3;
+    if (!c.prepared) {
+      Result p(PQprepare(c.pg, "relay", sql, nparams, nullptr), &PQclear);
+      if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) return p;
+      c.prepared = true;
+    }
+    return Result(PQexecPrepared(c.pg, "relay", nparams, params, nullptr, nullptr, 0),
+                  &PQclear);
+  }
+
+  void healthz(httplib::Response &res) {
+    std::string error;
+    auto conn = pool_.acquire(error);
+    if (!conn) return fail(res, 503, "database unavailable: " + error);
+    Result r(PQexec(conn->pg, "SELECT 1"), &PQclear);
+    if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+      return fail(res, 503, "database unavailable: " + connection_error(conn->pg));
+    reply(res, 200, R"({"status":"ok"})");
+  }
+
+  static void reply(httplib::Response &res, int status, const std::string &json) {
+    res.status = status;
+    res.set_content(json, "application/json");
+  }
+
+  static void fail(httplib::Response &res, int status, const std::string &error,
+                   const char *sqlstate = nullptr) {
+    std::string json = R"({"error":)" + json_string(error);
+    if (sqlstate) {
+      json += R"(,"sqlstate":)" + json_string(sqlstate);
+      tl_log.sqlstate = sqlstate;
+    }
+    // Server-side trouble is logged; client errors may echo client input.
+    if (status >= 500) tl_log.error = error;
+    if (status == 503) res.set_header("Retry-After", kRetryAfter);
+    reply(res, status, json + "}");
+  }
+
+  static void method_not_allowed(httplib::Response &res, const char *allow) {
+    res.set_header("Allow", allow);
+    fail(res, 405, "method not allowed");
+  }
+
+  const Options &opt_;
+  Pool pool_;
+};
+
+void log_request(const httplib::Request &req, const httplib::Response &res) {
+  std::string line = "method=" + logfmt(req.method) + " path=" + logfmt(req.path) +
+                     " status=" + std::to_string(res.status);
+  std::string id = req.get_header_value("svix-id");
+  if (id.empty()) id = req.get_header_value("webhook-id");
+  if (!id.empty()) line += " delivery_id=" + logfmt(id);
+  if (tl_log.started) {
+    std::chrono::duration<double, std::milli> ms = Clock::now() - tl_log.start;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, " latency_ms=%.1f", ms.count());
+    line += buf;
+  }
+  if (!tl_log.result.empty()) line += " result=" + tl_log.result;
+  if (!tl_log.sqlstate.empty()) line += " sqlstate=" + logfmt(tl_log.sqlstate);
+  if (!tl_log.error.empty()) line += " error=" + logfmt(tl_log.error);
+  line += '\n';
+  std::fputs(line.c_str(), stderr);  // one write per line: no interleaving
+  tl_log = LogContext{};
+}
+
+// ------------------------------------------------------------------- options
+
+const char *kUsage =
+    "usage: orgsync-relay [options]\n"
+    "\n"
+    "Receives Clerk webhooks (sent through Svix) and hands each delivery to\n"
+    "orgsync.handle_event() in PostgreSQL.\n"
+    "\n"
+    "  --listen HOST:PORT       address to listen on (port 0: any free port)\n"
+    "                           [ORGSYNC_RELAY_LISTEN, default 127.0.0.1:8787]\n"
+    "  --database-url CONNINFO  libpq connection string or URI\n"
+    "                           [ORGSYNC_RELAY_DATABASE_URL, default empty: PG* variables]\n"
+    "  --pool N                 database connections [ORGSYNC_RELAY_POOL, default 8]\n"
+    "  --max-body BYTES         largest accepted body\n"
+    "                           [ORGSYNC_RELAY_MAX_BODY, default 1048576]\n"
+    "  --select-one             benchmark floor: POST /webhooks runs SELECT 1 instead\n"
+    "  --help                   show this help\n"
+    "\n"
+    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n";
+
+bool parse_number(const std::string &s, unsigned long long lo, unsigned long long hi,
+                  unsigned long long &out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos ||
+      s.size() > 12)
+    return false;
+  out = std::stoull(s);
+  return out >= lo && out <= hi;
+}
+
+// Applies one setting (name without the dashes); false when its value is malformed.
+bool apply(Options &opt, const std::string &name, const std::string &value) {
+  unsigned long long n;
+  if (name == "listen") {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    std::string host = value.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+      host = host.substr(1, host.size() - 2);
+    if (!parse_number(value.substr(colon + 1), 0, 65535, n)) return false;
+    opt.host = host;
+    opt.port = static_cast<int>(n);
+  } else if (name == "database-url") {
+    opt.database_url = value;
+  } else if (name == "pool") {
+    if (!parse_number(value, 1, 1000, n)) return false;
+    opt.pool = static_cast<int>(n);
+  } else {  // max-body: the callers pass known names only
+    if (!parse_number(value, 1, 1ULL << 30, n)) return false;
+    opt.max_body = static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Environment first, then flags. Exits 0 on --help, 2 on a bad setting.
+Options parse_options(int argc, char **argv) {
+  Options opt;
+  auto die = [](const std::string &what) {
+    std::fprintf(stderr, "orgsync-relay: %s\n\n%s", what.c_str(), kUsage);
+    std::exit(2);
+  };
+  const char *env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},
+                          {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
+                          {"ORGSYNC_RELAY_POOL", "pool"},
+                          {"ORGSYNC_RELAY_MAX_BODY", "max-body"}};
+  for (auto &e : env) {
+    const char *v = std::getenv(e[0]);
+    if (v && !apply(opt, e[1], v)) die(std::string("bad value in ") + e[0]);
+  }
+  for (int i = 1; i < argc; i++) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (arg == "--select-one") {
+      opt.select_one = true;
+      continue;
+    }
+    std::string name = arg.substr(0, arg.find('=')), value;
+    if (name != "--listen" && name != "--database-url" && name != "--pool" &&
+        name != "--max-body")
+      die("unknown option " + name);
+    if (name.size() < arg.size()) {
+      value = arg.substr(name.size() + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      die("missing value for " + arg);
+    }
+    if (!apply(opt, name.substr(2), value)) die("bad value for " + name + ": " + value);
+  }
+  if (!opt.database_url.empty()) {
+    char *err = nullptr;
+    PQconninfoOption *parsed = PQconninfoParse(opt.database_url.c_str(), &err);
+    if (!parsed) {
+      std::string msg = err ? err : "out of memory";
+      PQfreemem(err);
+      die("bad --database-url: " + msg);
+    }
+    PQconninfoFree(parsed);
+  }
+  return opt;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  Options opt = parse_options(argc, argv);
+
+  // Termination signals go to one thread that stops the server; block them
+  // before any other thread exists so every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not kill us
+
+  Relay relay(opt);
+  httplib::Server svr;
+  // Twice the pool: idle keep-alive connections also hold a thread, and must
+  // not starve requests that could use a free database connection.
+  size_t threads = 2 * static_cast<size_t>(opt.pool);
+  svr.new_task_queue = [threads] { return new BoundedQueue(threads, 4 * threads); };
+  svr.set_payload_max_length(opt.max_body);
+  svr.set_tcp_nodelay(true);  // headers and body are separate writes
+
+  auto plain = [&](const httplib::Request &req, httplib::Response &res) {
+    relay.route(req, res, nullptr);
+  };
+  auto with_body = [&](const httplib::Request &req, httplib::Response &res,
+                       const httplib::ContentReader &reader) {
+    relay.route(req, res, &reader);
+  };
+  svr.Get(".*", plain);
+  svr.Options(".*", plain);
+  svr.Post(".*", with_body);
+  svr.Put(".*", with_body);
+  svr.Patch(".*", with_body);
+  svr.Delete(".*", with_body);
+  svr.set_pre_routing_handler([](const httplib::Request &, httplib::Response &) {
+    tl_log.start = Clock::now();
+    tl_log.started = true;
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Errors httplib answers itself (malformed request, unknown method) get a
+  // JSON body too.
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request &, httplib::Response &res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        res.set_content(R"({"error":"HTTP )" + std::to_string(res.status) + "\"}",
+                        "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  svr.set_logger(log_request);
+
+  int port = opt.port == 0 ? svr.bind_to_any_port(opt.host)
+             : svr.bind_to_port(opt.host, opt.port) ? opt.port
+                                                    : -1;
+  if (port < 0) {
+    std::fprintf(stderr, "orgsync-relay: cannot listen on %s:%d\n", opt.host.c_str(),
+                 opt.port);
+    return 1;
+  }
+  bool v6 = opt.host.find(':') != std::string::npos;
+  std::printf("orgsync-relay listening on http://%s%s%s:%d (pool %d)\n", v6 ? "[" : "",
+              opt.host.c_str(), v6 ? "]" : "", port, opt.pool);
+  std::fflush(stdout);
+
+  std::thread([&svr, &stop_signals] {
+    int sig;
+    sigwait(&stop_signals, &sig);
+    // stop() is a no-op until listen has started; the signal may beat it.
+    while (!svr.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    svr.stop();  // closes the listener; listen_after_bind() then joins the workers
+    std::fprintf(stderr, "event=shutdown signal=%s\n", sig == SIGTERM ? "TERM" : "INT");
+  }).detach();
+
+  // Returns once stopped and every request in flight has been answered; the
+  // pool's connections close when `relay` goes out of scope.
+  return svr.listen_after_bind() ? 0 : 1;
+}
