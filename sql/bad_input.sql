@@ -12,11 +12,12 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
--- Runs any statement; 'ok' or the error.
-CREATE FUNCTION pg_temp.try(statement text) RETURNS text LANGUAGE plpgsql AS $$
+-- Runs a one-value query; its value as text, or the error.
+CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE value text;
 BEGIN
-  EXECUTE statement;
-  RETURN 'ok';
+  EXECUTE query INTO value;
+  RETURN coalesce(value, 'NULL');
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
@@ -54,6 +55,11 @@ SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "\ud800"}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "deep": ' || repeat('[', 100) || repeat(']', 100) || '}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "deep": ' || repeat('[', 100000) || repeat(']', 100000) || '}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "deep": ' || repeat('{"a":', 100000) || '1' || repeat('}', 100000) || '}}');
+
+-- values too long for a btree index: a long id is invalid, a long slug is kept only in data
+SELECT pg_temp.probe(format('{"type": "organization.created", "data": {"id": "org_%s"}}', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 100) i)));
+SELECT pg_temp.probe(format('{"type": "organization.created", "data": {"id": "org_long_slug", "slug": "%s"}}', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 100) i)));
+SELECT id, slug, length(data ->> 'slug') AS slug_in_data FROM orgsync.organizations WHERE id = 'org_long_slug';
 
 -- wrong types in optional fields are stored as NULL columns; the event applies
 SELECT pg_temp.probe('{"type": "organization.created", "timestamp": 1716883200, "data": {"id": "org_types", "name": 5, "slug": {}, "max_allowed_memberships": "ten", "created_at": "yesterday", "updated_at": -5}}');
@@ -99,6 +105,31 @@ SELECT pg_temp.try($$SELECT orgsync.add_secret('whsec_!!!!')$$);
 SELECT pg_temp.try($$SELECT orgsync.add_secret('whsec_abc')$$);
 SELECT pg_temp.try($$SELECT orgsync.add_secret(NULL)$$);
 SELECT pg_temp.try($$SELECT orgsync.sign('whsec_', 'm', '{}')$$);
+
+-- every public function with NULLs, empty strings and wrong JSON types
+SELECT pg_temp.try($$SELECT orgsync.verify(NULL, NULL, NULL)$$);
+SELECT pg_temp.try($$SELECT orgsync.verify('{}', '', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')$$);
+SELECT pg_temp.try($$SELECT orgsync.verify('{"svix-id": "", "svix-timestamp": "", "svix-signature": ""}', '', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')$$);
+SELECT pg_temp.try($$SELECT orgsync.verify('{"svix-id": "m", "svix-timestamp": "0", "svix-signature": "v1,"}', '', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'infinity')$$);
+SELECT pg_temp.try($$SELECT orgsync.verify('{"svix-id": "m", "svix-timestamp": "0", "svix-signature": "v1,"}', '', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '-infinity')$$);
+SELECT pg_temp.try($$SELECT orgsync.sign(NULL, 'm', '{}')$$);
+SELECT pg_temp.try($$SELECT orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', '', '', 'epoch') ->> 'svix-signature'$$);
+SELECT pg_temp.try($$SELECT orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'm', '', 'infinity')$$);
+SELECT pg_temp.try($$SELECT orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'm', '', '1900-01-01')$$);
+SELECT pg_temp.try($$SELECT orgsync.remove_secret(NULL)$$);
+SELECT pg_temp.try($$SELECT orgsync.remove_secret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', NULL)$$);
+SELECT pg_temp.try($$SELECT orgsync.add_secret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', NULL)$$);
+SELECT pg_temp.try($$SELECT orgsync.apply_event('{"type": "organization.created", "data": {"id": "org_x", "name": {"nested": [1, 2, {"deep": true}]}}}') ->> 'status'$$);
+SELECT pg_temp.try($$SELECT orgsync.apply_event('"just a string"'::jsonb)$$);
+SELECT pg_temp.try($$SELECT orgsync.apply_event(('{"type": "organization.created", "data": {"id": "org_' || repeat('x', 100000) || '"}}')::jsonb) ->> 'status'$$);
+SELECT pg_temp.try($$SELECT orgsync.replay('')$$);
+SELECT pg_temp.try($$SELECT orgsync.is_member(NULL, NULL)::text$$);
+SELECT pg_temp.try($$SELECT orgsync.has_role('', '', '')::text$$);
+SELECT pg_temp.try($$SELECT count(*) FROM orgsync.user_organizations(NULL)$$);
+-- invalid UTF-8 and NUL never reach orgsync: Postgres refuses them as text and jsonb
+SELECT pg_temp.try($$SELECT orgsync.handle_event('{}', convert_from('\xc328'::bytea, 'UTF8'))$$);
+SELECT pg_temp.try($$SELECT orgsync.handle_event('{"svix-id": "\u0000"}', '{}')$$);
+SELECT pg_temp.try($$SELECT orgsync.apply_event('{"type": "user.created", "data": {"id": "\u0000"}}')$$);
 
 -- nothing half-applied: every probe above left one events row, or none
 SELECT status, count(*) FROM orgsync.events GROUP BY status ORDER BY status;

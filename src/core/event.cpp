@@ -25,6 +25,18 @@ std::optional<std::string> string_field(const Json& object, const char* key) {
   return value->get<std::string>();
 }
 
+// Columns with a btree index hold at most ~2.7 kB; Clerk's slugs, emails and
+// external ids are far shorter. A longer value stays in `data` but not in the
+// indexed column, so it can never make a delivery fail.
+constexpr size_t kMaxIndexedText = 1024;
+constexpr size_t kMaxIdLength = 256;
+
+std::optional<std::string> indexed_string_field(const Json& object, const char* key) {
+  auto value = string_field(object, key);
+  if (value && value->size() > kMaxIndexedText) return std::nullopt;
+  return value;
+}
+
 std::optional<int64_t> integer_field(const Json& object, const char* key) {
   const Json* value = member(object, key);
   if (value == nullptr) return std::nullopt;
@@ -109,9 +121,12 @@ const Json& require_object(const Json& parent, const char* key, const char* what
   return *value;
 }
 
-std::string require_string(const Json& object, const char* key, const char* what) {
+std::string require_id(const Json& object, const char* key, const char* what) {
   auto value = string_field(object, key);
   if (!value || value->empty()) throw InvalidPayload(std::string(what) + " is missing or not a string");
+  if (value->size() > kMaxIdLength) {
+    throw InvalidPayload(std::string(what) + " is longer than " + std::to_string(kMaxIdLength) + " bytes");
+  }
   return std::move(*value);
 }
 
@@ -131,8 +146,8 @@ Statement organization_upsert(const Json& org, int64_t rank, std::optional<int64
   std::string data = org.dump();
   Version version = version_of(rank, org, event_time, data);
   return {StatementKind::upsert_organization,
-          {Param::of_text(require_string(org, "id", "organization id")),
-           Param::of_text(string_field(org, "name")), Param::of_text(string_field(org, "slug")),
+          {Param::of_text(require_id(org, "id", "organization id")),
+           Param::of_text(string_field(org, "name")), Param::of_text(indexed_string_field(org, "slug")),
            Param::of_text(string_field(org, "image_url")), Param::of_text(string_field(org, "created_by")),
            Param::of_int64(int32_field(org, "max_allowed_memberships")),
            Param::of_time(time_field(org, "created_at")), Param::of_time(time_field(org, "updated_at")),
@@ -145,7 +160,7 @@ std::optional<std::string> primary_email(const Json& user) {
   const Json* addresses = member(user, "email_addresses");
   if (!primary_id || addresses == nullptr || !addresses->is_array()) return std::nullopt;
   for (const auto& address : *addresses) {
-    if (string_field(address, "id") == primary_id) return string_field(address, "email_address");
+    if (string_field(address, "id") == primary_id) return indexed_string_field(address, "email_address");
   }
   return std::nullopt;
 }
@@ -154,10 +169,10 @@ Statement user_upsert(const Json& user, std::optional<int64_t> event_time) {
   std::string data = user.dump();
   Version version = version_of(1, user, event_time, data);
   return {StatementKind::upsert_user,
-          {Param::of_text(require_string(user, "id", "user id")), Param::of_text(primary_email(user)),
+          {Param::of_text(require_id(user, "id", "user id")), Param::of_text(primary_email(user)),
            Param::of_text(string_field(user, "first_name")), Param::of_text(string_field(user, "last_name")),
            Param::of_text(string_field(user, "username")), Param::of_text(string_field(user, "image_url")),
-           Param::of_text(string_field(user, "external_id")), Param::of_time(time_field(user, "created_at")),
+           Param::of_text(indexed_string_field(user, "external_id")), Param::of_time(time_field(user, "created_at")),
            Param::of_time(time_field(user, "updated_at")), Param::of_text(std::move(data)),
            Param::of_text("event"), Param::of_text(version.to_sql_array())}};
 }
@@ -168,12 +183,12 @@ Statement user_upsert(const Json& user, std::optional<int64_t> event_time) {
 Statement user_snapshot_upsert(const Json& public_user, const Json& membership,
                                std::optional<int64_t> event_time) {
   std::string data = public_user.dump();
-  auto identifier = string_field(public_user, "identifier");
+  auto identifier = indexed_string_field(public_user, "identifier");
   if (identifier && identifier->find('@') == std::string::npos) identifier.reset();
   Version version = version_of(0, membership, event_time, data);
   using T = Param::Type;
   return {StatementKind::upsert_user,
-          {Param::of_text(require_string(public_user, "user_id", "public_user_data.user_id")),
+          {Param::of_text(require_id(public_user, "user_id", "public_user_data.user_id")),
            Param::of_text(identifier), Param::of_text(string_field(public_user, "first_name")),
            Param::of_text(string_field(public_user, "last_name")), Param::null(T::text),
            Param::of_text(string_field(public_user, "image_url")), Param::null(T::text),
@@ -185,9 +200,9 @@ void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
   const Json& membership = event.data;
   const Json& org = require_object(membership, "organization", "data.organization");
   const Json& public_user = require_object(membership, "public_user_data", "data.public_user_data");
-  std::string id = require_string(membership, "id", "membership id");
-  std::string org_id = require_string(org, "id", "data.organization.id");
-  std::string user_id = require_string(public_user, "user_id", "public_user_data.user_id");
+  std::string id = require_id(membership, "id", "membership id");
+  std::string org_id = require_id(org, "id", "data.organization.id");
+  std::string user_id = require_id(public_user, "user_id", "public_user_data.user_id");
   std::optional<int64_t> deleted_at;
   if (deleted) deleted_at = require_deletion_time(event);
 
@@ -213,8 +228,8 @@ Statement invitation_upsert(const Json& invitation, std::optional<int64_t> event
   std::string data = invitation.dump();
   Version version = version_of(1, invitation, event_time, data);
   return {StatementKind::upsert_invitation,
-          {Param::of_text(require_string(invitation, "id", "invitation id")),
-           Param::of_text(string_field(invitation, "organization_id")),
+          {Param::of_text(require_id(invitation, "id", "invitation id")),
+           Param::of_text(indexed_string_field(invitation, "organization_id")),
            Param::of_text(string_field(invitation, "email_address")), Param::of_text(string_field(invitation, "role")),
            Param::of_text(string_field(invitation, "status")), Param::of_time(time_field(invitation, "created_at")),
            Param::of_time(time_field(invitation, "updated_at")), Param::of_time(time_field(invitation, "expires_at")),
@@ -223,7 +238,7 @@ Statement invitation_upsert(const Json& invitation, std::optional<int64_t> event
 
 // A deletion leaves a tombstone on the object, then ends its memberships.
 void plan_deletion(const Event& event, StatementKind tombstone, StatementKind cascade, EventPlan& plan) {
-  std::string id = require_string(event.data, "id", "data.id");
+  std::string id = require_id(event.data, "id", "data.id");
   int64_t deleted_at = require_deletion_time(event);
   plan.statements.push_back({tombstone, {Param::of_text(id), Param::of_time(deleted_at)}});
   plan.statements.push_back({cascade, {Param::of_text(std::move(id)), Param::of_time(deleted_at)}});

@@ -317,11 +317,21 @@ Datum replay(FunctionCallInfo fcinfo) {
   PG_RETURN_DATUM(result);
 }
 
+// A delivery's time in Unix seconds; deliveries happen after 1970, not at infinity.
+int64 delivery_seconds(TimestampTz at) {
+  int64 seconds = TIMESTAMP_NOT_FINITE(at) ? -1 : unix_seconds_from_timestamp(at);
+  if (seconds < 0) {
+    ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+                    errmsg("orgsync: a delivery time must be finite and after 1970")));
+  }
+  return seconds;
+}
+
 Datum verify(FunctionCallInfo fcinfo) {
   DeliveryHeaderValues headers = find_delivery_headers(PG_GETARG_JSONB_P(0));
   Bytes body = text_bytes(PG_GETARG_TEXT_PP(1));
   Bytes secret = text_bytes(PG_GETARG_TEXT_PP(2));
-  int64 at = unix_seconds_from_timestamp(PG_GETARG_TIMESTAMPTZ(3));
+  int64 at = delivery_seconds(PG_GETARG_TIMESTAMPTZ(3));
   PG_RETURN_BOOL(verify_with_secret(headers, body, secret, at));
 }
 
@@ -329,7 +339,7 @@ Datum sign(FunctionCallInfo fcinfo) {
   Bytes secret = text_bytes(PG_GETARG_TEXT_PP(0));
   char* id = text_to_cstring(PG_GETARG_TEXT_PP(1));
   Bytes body = text_bytes(PG_GETARG_TEXT_PP(2));
-  int64 at = unix_seconds_from_timestamp(PG_GETARG_TIMESTAMPTZ(3));
+  int64 at = delivery_seconds(PG_GETARG_TIMESTAMPTZ(3));
   char* signature = sign_delivery(secret, {id, strlen(id)}, at, body);
 
   StringInfoData json;
