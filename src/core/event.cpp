@@ -91,7 +91,9 @@ std::string text_array_literal(const Json* array) {
 // needs: strings holding U+0000 (jsonb refuses them) and runaway nesting.
 Json parse_payload(std::string_view body) {
   auto guard = [](int depth, Json::parse_event_t event, Json& parsed) {
-    if (depth > kMaxJsonDepth) throw InvalidPayload("JSON is nested too deeply");
+    // nlohmann reports a container's start at its parent's depth.
+    bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
+    if ((opens ? depth + 1 : depth) > kMaxJsonDepth) throw InvalidPayload("JSON is nested too deeply");
     if ((event == Json::parse_event_t::key || event == Json::parse_event_t::value) &&
         parsed.is_string() && parsed.get_ref<const std::string&>().find('\0') != std::string::npos) {
       throw InvalidPayload("JSON string contains \\u0000, which Postgres cannot store");
