@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Concurrency stress of orgsync (see stress.test.mjs): 16 sessions deliver a
+# shuffled, duplicated Clerk history, directly and through the relay.
+# Expects `make install`, `make -C relay` and `npm ci` in test/. Starts and
+# stops its own cluster and relay on ports from test/free-port.sh.
+#
+#   test/stress/run.sh                                 quick: 3 histories per mode
+#   ORGSYNC_STRESS_HISTORIES=20 test/stress/run.sh     more
+#   ORGSYNC_STRESS_SEED=123456 test/stress/run.sh      replay one history
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+testdir=$(dirname "$here")
+if [ ! -d "$testdir/node_modules/svix" ] || [ ! -d "$testdir/node_modules/pg" ]; then
+  echo "test/node_modules missing: run 'npm ci' in test/ first" >&2
+  exit 2
+fi
+if [ ! -x "$testdir/../relay/orgsync-relay" ]; then
+  echo "relay/orgsync-relay missing: run 'make -C relay' first" >&2
+  exit 2
+fi
+cd "$testdir"
+exec node --test --test-concurrency=1 --test-reporter=spec stress/stress.test.mjs
