@@ -44,6 +44,8 @@ suite "pg_regress and isolation specs" regress
 suite "signatures against the official svix package" test/svix/run.sh
 suite "relay end to end" test/relay/run.sh
 suite "convergence property (quick set)" test/property/run.sh
+suite "16 concurrent sessions" test/stress/run.sh
+suite "faults: killed backends, restarts, crashes, killed relay" test/faults/run.sh
 suite "fuzzing the core (30 s)" test/fuzz/run.sh 30
 
 echo
