@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(
   make g++ pkg-config                         # build
   postgresql-15 postgresql-server-dev-15      # server, PGXS, pg_regress, isolation tester
-  libssl-dev nlohmann-json3-dev               # the extension: HMAC, JSON
+  libssl-dev libsimdjson-dev                  # the extension: HMAC, JSON
+  nlohmann-json3-dev                          # unit tests build JSON with it
   libpq-dev libcpp-httplib-dev                # the relay
   libgtest-dev                                # C++ unit tests
   clang libclang-rt-14-dev                    # libFuzzer with sanitizers

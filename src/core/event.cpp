@@ -1,28 +1,22 @@
 #include "core/event.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include "core/errors.hpp"
+#include "core/json.hpp"
 
 namespace orgsync::core {
 namespace {
 
-using Json = nlohmann::json;
+using json::Value;
 
 // Clerk times are milliseconds since the epoch. Anything outside year
 // 1970..5138 is not a Clerk time; treat it as absent rather than overflow.
 constexpr int64_t kMaxTimeMs = 100'000'000'000'000;
 
-const Json* member(const Json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto found = object.find(key);
-  return found == object.end() ? nullptr : &*found;
-}
-
-std::optional<std::string> string_field(const Json& object, const char* key) {
-  const Json* value = member(object, key);
-  if (value == nullptr || !value->is_string()) return std::nullopt;
-  return value->get<std::string>();
+std::optional<std::string> string_field(Value object, const char* key) {
+  std::string_view text;
+  auto value = json::member(object, key);
+  if (!value || value->get(text) != simdjson::SUCCESS) return std::nullopt;
+  return std::string(text);
 }
 
 // Columns with a btree index hold at most ~2.7 kB; Clerk's slugs, emails and
@@ -31,29 +25,30 @@ std::optional<std::string> string_field(const Json& object, const char* key) {
 constexpr size_t kMaxIndexedText = 1024;
 constexpr size_t kMaxIdLength = 256;
 
-std::optional<std::string> indexed_string_field(const Json& object, const char* key) {
+std::optional<std::string> indexed_string_field(Value object, const char* key) {
   auto value = string_field(object, key);
   if (value && value->size() > kMaxIndexedText) return std::nullopt;
   return value;
 }
 
-std::optional<int64_t> integer_field(const Json& object, const char* key) {
-  const Json* value = member(object, key);
-  if (value == nullptr) return std::nullopt;
-  if (value->is_number_integer() && !value->is_number_unsigned()) return value->get<int64_t>();
-  if (value->is_number_unsigned() && value->get<uint64_t>() <= uint64_t(INT64_MAX)) {
-    return static_cast<int64_t>(value->get<uint64_t>());
+// Integers only: a float is not a Clerk time or count.
+std::optional<int64_t> integer_field(Value object, const char* key) {
+  auto value = json::member(object, key);
+  if (!value) return std::nullopt;
+  if (value->type() == simdjson::dom::element_type::INT64) return int64_t(*value);
+  if (value->type() == simdjson::dom::element_type::UINT64 && uint64_t(*value) <= uint64_t(INT64_MAX)) {
+    return static_cast<int64_t>(uint64_t(*value));
   }
   return std::nullopt;
 }
 
-std::optional<int64_t> int32_field(const Json& object, const char* key) {
+std::optional<int64_t> int32_field(Value object, const char* key) {
   auto value = integer_field(object, key);
   if (!value || *value < INT32_MIN || *value > INT32_MAX) return std::nullopt;
   return value;
 }
 
-std::optional<int64_t> time_field(const Json& object, const char* key) {
+std::optional<int64_t> time_field(Value object, const char* key) {
   auto value = integer_field(object, key);
   if (!value || *value < 0 || *value > kMaxTimeMs) return std::nullopt;
   return value;
@@ -69,14 +64,17 @@ int64_t digest_of(std::string_view text) {
   return static_cast<int64_t>(hash);
 }
 
-std::string text_array_literal(const Json* array) {
+// Postgres text[] literal of an array's strings; other items are skipped.
+std::string text_array_literal(std::optional<Value> array) {
   std::string literal = "{";
-  if (array != nullptr && array->is_array()) {
-    for (const auto& item : *array) {
-      if (!item.is_string()) continue;
+  simdjson::dom::array items;
+  if (array && array->get(items) == simdjson::SUCCESS) {
+    for (Value item : items) {
+      std::string_view text;
+      if (item.get(text) != simdjson::SUCCESS) continue;
       if (literal.size() > 1) literal += ',';
       literal += '"';
-      for (char c : item.get_ref<const std::string&>()) {
+      for (char c : text) {
         if (c == '"' || c == '\\') literal += '\\';
         literal += c;
       }
@@ -87,43 +85,18 @@ std::string text_array_literal(const Json* array) {
   return literal;
 }
 
-// The parse rejects what Postgres could not store or what no Clerk payload
-// needs: strings holding U+0000 (jsonb refuses them) and runaway nesting.
-Json parse_payload(std::string_view body) {
-  auto guard = [](int depth, Json::parse_event_t event, Json& parsed) {
-    // nlohmann reports a container's start at its parent's depth.
-    bool opens = event == Json::parse_event_t::object_start || event == Json::parse_event_t::array_start;
-    if ((opens ? depth + 1 : depth) > kMaxJsonDepth) throw InvalidPayload("JSON is nested too deeply");
-    if ((event == Json::parse_event_t::key || event == Json::parse_event_t::value) &&
-        parsed.is_string() && parsed.get_ref<const std::string&>().find('\0') != std::string::npos) {
-      throw InvalidPayload("JSON string contains \\u0000, which Postgres cannot store");
-    }
-    return true;
-  };
-  try {
-    return Json::parse(body.begin(), body.end(), guard);
-  } catch (const Json::exception& error) {
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep the words.
-    std::string_view what = error.what();
-    if (auto tag_end = what.find("] "); what.front() == '[' && tag_end != std::string_view::npos) {
-      what.remove_prefix(tag_end + 2);
-    }
-    throw InvalidPayload("body is not valid JSON: " + std::string(what));
-  }
-}
-
 struct Event {
-  const Json& data;
+  Value data;
   std::optional<int64_t> time_ms;
 };
 
-const Json& require_object(const Json& parent, const char* key, const char* what) {
-  const Json* value = member(parent, key);
-  if (value == nullptr || !value->is_object()) throw InvalidPayload(std::string(what) + " is missing or not an object");
+Value require_object(Value parent, const char* key, const char* what) {
+  auto value = json::member(parent, key);
+  if (!value || !value->is_object()) throw InvalidPayload(std::string(what) + " is missing or not an object");
   return *value;
 }
 
-std::string require_id(const Json& object, const char* key, const char* what) {
+std::string require_id(Value object, const char* key, const char* what) {
   auto value = string_field(object, key);
   if (!value || value->empty()) throw InvalidPayload(std::string(what) + " is missing or not a string");
   if (value->size() > kMaxIdLength) {
@@ -132,7 +105,7 @@ std::string require_id(const Json& object, const char* key, const char* what) {
   return std::move(*value);
 }
 
-Version version_of(int64_t rank, const Json& object, std::optional<int64_t> event_time,
+Version version_of(int64_t rank, Value object, std::optional<int64_t> event_time,
                    const std::string& data) {
   auto updated = time_field(object, "updated_at");
   if (!updated) updated = time_field(object, "created_at");
@@ -144,8 +117,8 @@ int64_t require_deletion_time(const Event& event) {
   return *event.time_ms;
 }
 
-Statement organization_upsert(const Json& org, int64_t rank, std::optional<int64_t> event_time) {
-  std::string data = org.dump();
+Statement organization_upsert(Value org, int64_t rank, std::optional<int64_t> event_time) {
+  std::string data = json::canonical(org);
   Version version = version_of(rank, org, event_time, data);
   return {StatementKind::upsert_organization,
           {Param::of_text(require_id(org, "id", "organization id")),
@@ -157,18 +130,19 @@ Statement organization_upsert(const Json& org, int64_t rank, std::optional<int64
            Param::of_text(version.to_sql_array())}};
 }
 
-std::optional<std::string> primary_email(const Json& user) {
+std::optional<std::string> primary_email(Value user) {
   auto primary_id = string_field(user, "primary_email_address_id");
-  const Json* addresses = member(user, "email_addresses");
-  if (!primary_id || addresses == nullptr || !addresses->is_array()) return std::nullopt;
-  for (const auto& address : *addresses) {
+  auto addresses = json::member(user, "email_addresses");
+  simdjson::dom::array items;
+  if (!primary_id || !addresses || addresses->get(items) != simdjson::SUCCESS) return std::nullopt;
+  for (Value address : items) {
     if (string_field(address, "id") == primary_id) return indexed_string_field(address, "email_address");
   }
   return std::nullopt;
 }
 
-Statement user_upsert(const Json& user, std::optional<int64_t> event_time) {
-  std::string data = user.dump();
+Statement user_upsert(Value user, std::optional<int64_t> event_time) {
+  std::string data = json::canonical(user);
   Version version = version_of(1, user, event_time, data);
   return {StatementKind::upsert_user,
           {Param::of_text(require_id(user, "id", "user id")), Param::of_text(primary_email(user)),
@@ -182,9 +156,9 @@ Statement user_upsert(const Json& user, std::optional<int64_t> event_time) {
 // A membership carries only the member's public data, without updated_at:
 // it stands in for the user, versioned by the membership, until the full
 // user event arrives (rank 1 always beats it).
-Statement user_snapshot_upsert(const Json& public_user, const Json& membership,
+Statement user_snapshot_upsert(Value public_user, Value membership,
                                std::optional<int64_t> event_time) {
-  std::string data = public_user.dump();
+  std::string data = json::canonical(public_user);
   auto identifier = indexed_string_field(public_user, "identifier");
   if (identifier && identifier->find('@') == std::string::npos) identifier.reset();
   Version version = version_of(0, membership, event_time, data);
@@ -199,9 +173,9 @@ Statement user_snapshot_upsert(const Json& public_user, const Json& membership,
 }
 
 void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
-  const Json& membership = event.data;
-  const Json& org = require_object(membership, "organization", "data.organization");
-  const Json& public_user = require_object(membership, "public_user_data", "data.public_user_data");
+  Value membership = event.data;
+  Value org = require_object(membership, "organization", "data.organization");
+  Value public_user = require_object(membership, "public_user_data", "data.public_user_data");
   std::string id = require_id(membership, "id", "membership id");
   std::string org_id = require_id(org, "id", "data.organization.id");
   std::string user_id = require_id(public_user, "user_id", "public_user_data.user_id");
@@ -212,13 +186,13 @@ void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
   plan.statements.push_back(organization_upsert(org, 0, event.time_ms));
   plan.statements.push_back(user_snapshot_upsert(public_user, membership, event.time_ms));
 
-  std::string data = membership.dump();
+  std::string data = json::canonical(membership);
   Version version = version_of(1, membership, event.time_ms, data);
   plan.statements.push_back(
       {StatementKind::upsert_membership,
        {Param::of_text(id), Param::of_text(org_id), Param::of_text(user_id),
         Param::of_text(string_field(membership, "role")),
-        Param::of_text(text_array_literal(member(membership, "permissions"))),
+        Param::of_text(text_array_literal(json::member(membership, "permissions"))),
         Param::of_time(time_field(membership, "created_at")), Param::of_time(time_field(membership, "updated_at")),
         Param::of_time(deleted_at), Param::of_text(std::move(data)), Param::of_text(version.to_sql_array())}});
   if (deleted) {
@@ -226,8 +200,8 @@ void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
   }
 }
 
-Statement invitation_upsert(const Json& invitation, std::optional<int64_t> event_time) {
-  std::string data = invitation.dump();
+Statement invitation_upsert(Value invitation, std::optional<int64_t> event_time) {
+  std::string data = json::canonical(invitation);
   Version version = version_of(1, invitation, event_time, data);
   return {StatementKind::upsert_invitation,
           {Param::of_text(require_id(invitation, "id", "invitation id")),
@@ -247,7 +221,7 @@ void plan_deletion(const Event& event, StatementKind tombstone, StatementKind ca
 }
 
 void plan_modelled(const Event& event, std::string_view type, EventPlan& plan) {
-  const Json& data = event.data;
+  Value data = event.data;
   if (type == "organization.created" || type == "organization.updated") {
     plan.statements.push_back(organization_upsert(data, 1, event.time_ms));
   } else if (type == "organization.deleted") {
@@ -303,10 +277,11 @@ int64_t normalize_event_time_ms(int64_t value) {
 EventPlan plan_event(std::string_view body, const PlanOptions& options) {
   EventPlan plan;
   try {
-    Json root = parse_payload(body);
+    json::Document document(body, kMaxJsonDepth);
+    Value root = document.root();
     if (!root.is_object()) throw InvalidPayload("body is not a JSON object");
     plan.type = string_field(root, "type");
-    if (const Json* data = member(root, "data")) plan.object_id = string_field(*data, "id");
+    if (auto data = json::member(root, "data")) plan.object_id = string_field(*data, "id");
     if (auto raw = integer_field(root, "timestamp"); raw && *raw >= 0 && normalize_event_time_ms(*raw) <= kMaxTimeMs) {
       plan.event_time_ms = normalize_event_time_ms(*raw);
     }

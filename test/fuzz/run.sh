@@ -28,7 +28,7 @@ if (( needs_build )); then
   echo "building $binary" >&2
   "$CXX" -std=c++17 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Isrc -o "$binary" "${sources[@]}" -lcrypto
+    -Isrc -o "$binary" "${sources[@]}" -lcrypto -lsimdjson
 fi
 
 mkdir -p "$fuzz/corpus-work" "$artifacts"

@@ -992,16 +992,16 @@ TEST(EventInvalid, NestingLimitCountsEmptyInnermostContainer) {
 
 TEST(EventInvalid, NumbersOutOfRange) {
   const std::string head = R"({"type":"organization.created","data":{"id":"org_1",)";
-  // Beyond double: refused by the parser, reported, never thrown.
-  for (const char* number : {"1e400", "-1e400", "1E+999"}) {
+  // Beyond double, or an integer beyond 64 bits: refused by the parser,
+  // reported, never thrown (the delivery is stored as invalid).
+  for (const char* number : {"1e400", "-1e400", "1E+999", "18446744073709551616", "-9223372036854775809"}) {
     EXPECT_TRUE(IsInvalid(plan(head + "\"members_count\":" + number + "}}"), "not valid JSON")) << number;
     EXPECT_TRUE(IsInvalid(plan(std::string(R"({"type":"session.created","timestamp":)") + number + "}"),
                           "not valid JSON"))
         << number;
   }
   // Beyond int64: not a time, so NULL, and the event still applies.
-  for (const char* number : {"9223372036854775808", "18446744073709551615", "18446744073709551616",
-                             "-9223372036854775809", "100000000000000001", "-1", "1e3", "1716883200000.0"}) {
+  for (const char* number : {"9223372036854775808", "18446744073709551615", "100000000000000001", "-1", "1e3", "1716883200000.0"}) {
     SCOPED_TRACE(number);
     EventPlan p = plan(head + "\"created_at\":" + number + ",\"updated_at\":" + number + "}}");
     EXPECT_PLAN(p, K::upsert_organization);

@@ -1,0 +1,149 @@
+#include "core/json.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+#include "core/errors.hpp"
+
+namespace orgsync::core::json {
+namespace {
+
+using simdjson::dom::element_type;
+
+void check_strings_and_depth(Value value, int depth, int max_depth) {
+  switch (value.type()) {
+    case element_type::ARRAY:
+      if (depth > max_depth) throw InvalidPayload("JSON is nested too deeply");
+      for (Value item : simdjson::dom::array(value)) check_strings_and_depth(item, depth + 1, max_depth);
+      break;
+    case element_type::OBJECT:
+      if (depth > max_depth) throw InvalidPayload("JSON is nested too deeply");
+      for (auto field : simdjson::dom::object(value)) {
+        if (field.key.find('\0') != std::string_view::npos) {
+          throw InvalidPayload("JSON key contains \\u0000, which Postgres cannot store");
+        }
+        check_strings_and_depth(field.value, depth + 1, max_depth);
+      }
+      break;
+    case element_type::STRING:
+      if (std::string_view(value).find('\0') != std::string_view::npos) {
+        throw InvalidPayload("JSON string contains \\u0000, which Postgres cannot store");
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void write_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += kHex[(c >> 4) & 0xf];
+          out += kHex[c & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+template <typename Number>
+void write_number(std::string& out, Number number) {
+  char buffer[32];
+  auto end = std::to_chars(buffer, buffer + sizeof(buffer), number).ptr;
+  out.append(buffer, end);
+}
+
+void write(std::string& out, Value value) {
+  switch (value.type()) {
+    case element_type::OBJECT: {
+      // Sorted by key; a stable sort keeps repeats in order, so the last wins.
+      std::vector<simdjson::dom::key_value_pair> fields;
+      for (auto field : simdjson::dom::object(value)) fields.push_back(field);
+      std::stable_sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+      out += '{';
+      bool first = true;
+      for (size_t i = 0; i < fields.size(); ++i) {
+        if (i + 1 < fields.size() && fields[i + 1].key == fields[i].key) continue;
+        if (!first) out += ',';
+        first = false;
+        write_string(out, fields[i].key);
+        out += ':';
+        write(out, fields[i].value);
+      }
+      out += '}';
+      break;
+    }
+    case element_type::ARRAY: {
+      out += '[';
+      bool first = true;
+      for (Value item : simdjson::dom::array(value)) {
+        if (!first) out += ',';
+        first = false;
+        write(out, item);
+      }
+      out += ']';
+      break;
+    }
+    case element_type::STRING: write_string(out, std::string_view(value)); break;
+    case element_type::INT64: write_number(out, int64_t(value)); break;
+    case element_type::UINT64: write_number(out, uint64_t(value)); break;
+    case element_type::DOUBLE: {
+      size_t start = out.size();
+      write_number(out, double(value));
+      // Keep a float a float ("100.0", not "100"), as it was sent.
+      if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
+      break;
+    }
+    case element_type::BOOL: out += bool(value) ? "true" : "false"; break;
+    case element_type::NULL_VALUE: out += "null"; break;
+  }
+}
+
+}  // namespace
+
+Document::Document(std::string_view text, int max_depth) {
+  // simdjson counts a scalar as a level of its own; check_strings_and_depth
+  // enforces the exact limit on containers.
+  if (parser_.allocate(std::max<size_t>(text.size(), 64), max_depth + 1) != simdjson::SUCCESS) {
+    throw std::bad_alloc();
+  }
+  // An empty view may have a null data(), which simdjson would memcpy from.
+  const char* bytes = text.empty() ? "" : text.data();
+  auto error = parser_.parse(bytes, text.size()).get(root_);
+  if (error == simdjson::DEPTH_ERROR) throw InvalidPayload("JSON is nested too deeply");
+  if (error) throw InvalidPayload(std::string("body is not valid JSON: ") + simdjson::error_message(error));
+  check_strings_and_depth(root_, 1, max_depth);
+}
+
+std::optional<Value> member(Value object, std::string_view key) {
+  simdjson::dom::object fields;
+  if (object.get(fields) != simdjson::SUCCESS) return std::nullopt;
+  std::optional<Value> found;
+  for (auto field : fields) {
+    if (field.key == key) found = field.value;
+  }
+  return found;
+}
+
+std::string canonical(Value value) {
+  std::string out;
+  write(out, value);
+  return out;
+}
+
+}  // namespace orgsync::core::json
