@@ -6,6 +6,12 @@
 -- snapshot carried inside a membership, '{}' a row known only by its deletion.
 -- `deleted_at` is set once and only ever moves earlier: deletion is final.
 
+-- Where a row's content came from: a full Clerk object, a snapshot carried
+-- inside a membership, or nothing but its deletion.
+CREATE TYPE row_source AS ENUM ('event', 'membership', 'deletion');
+-- What became of a recorded delivery (a duplicate is not recorded again).
+CREATE TYPE delivery_status AS ENUM ('applied', 'stale', 'ignored', 'invalid');
+
 CREATE TABLE organizations (
     id                      text PRIMARY KEY,
     name                    text,
@@ -19,7 +25,7 @@ CREATE TABLE organizations (
     updated_at              timestamptz,
     deleted_at              timestamptz,
     data                    jsonb,
-    source                  text NOT NULL CHECK (source IN ('event', 'membership', 'deletion')),
+    source                  row_source NOT NULL,
     sync_version            bigint[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX ON organizations (slug);
@@ -38,7 +44,7 @@ CREATE TABLE users (
     updated_at       timestamptz,
     deleted_at       timestamptz,
     data             jsonb,
-    source           text NOT NULL CHECK (source IN ('event', 'membership', 'deletion')),
+    source           row_source NOT NULL,
     sync_version     bigint[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX ON users (primary_email);
@@ -85,7 +91,7 @@ CREATE TABLE events (
     id          text PRIMARY KEY,              -- svix-id / webhook-id
     endpoint    text NOT NULL,
     type        text,
-    status      text NOT NULL CHECK (status IN ('applied', 'stale', 'ignored', 'invalid')),
+    status      delivery_status NOT NULL,
     error       text,
     object_id   text,
     event_time  timestamptz,
@@ -103,6 +109,15 @@ CREATE TABLE secrets (
     added_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (endpoint, key)
 );
+
+-- Keys are cached per backend; any change to this table tells every backend
+-- to drop its cache, at commit, as Postgres does for its own catalogs.
+CREATE FUNCTION secrets_changed() RETURNS trigger
+AS 'MODULE_PATHNAME', 'orgsync_secrets_changed'
+LANGUAGE C;
+CREATE TRIGGER secrets_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON secrets
+FOR EACH STATEMENT EXECUTE FUNCTION secrets_changed();
+REVOKE ALL ON FUNCTION secrets_changed() FROM PUBLIC;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA orgsync FROM PUBLIC;
 GRANT USAGE ON SCHEMA orgsync TO PUBLIC;

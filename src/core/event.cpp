@@ -126,7 +126,7 @@ Statement organization_upsert(Value org, int64_t rank, std::optional<int64_t> ev
            Param::of_text(string_field(org, "image_url")), Param::of_text(string_field(org, "created_by")),
            Param::of_int64(int32_field(org, "max_allowed_memberships")),
            Param::of_time(time_field(org, "created_at")), Param::of_time(time_field(org, "updated_at")),
-           Param::of_text(std::move(data)), Param::of_text(rank == 1 ? "event" : "membership"),
+           Param::of_json(std::move(data)), Param::of_text(rank == 1 ? "event" : "membership"),
            Param::of_text(version.to_sql_array())}};
 }
 
@@ -149,7 +149,7 @@ Statement user_upsert(Value user, std::optional<int64_t> event_time) {
            Param::of_text(string_field(user, "first_name")), Param::of_text(string_field(user, "last_name")),
            Param::of_text(string_field(user, "username")), Param::of_text(string_field(user, "image_url")),
            Param::of_text(indexed_string_field(user, "external_id")), Param::of_time(time_field(user, "created_at")),
-           Param::of_time(time_field(user, "updated_at")), Param::of_text(std::move(data)),
+           Param::of_time(time_field(user, "updated_at")), Param::of_json(std::move(data)),
            Param::of_text("event"), Param::of_text(version.to_sql_array())}};
 }
 
@@ -168,7 +168,7 @@ Statement user_snapshot_upsert(Value public_user, Value membership,
            Param::of_text(identifier), Param::of_text(string_field(public_user, "first_name")),
            Param::of_text(string_field(public_user, "last_name")), Param::null(T::text),
            Param::of_text(string_field(public_user, "image_url")), Param::null(T::text),
-           Param::null(T::timestamp_ms), Param::null(T::timestamp_ms), Param::of_text(std::move(data)),
+           Param::null(T::timestamp_ms), Param::null(T::timestamp_ms), Param::of_json(std::move(data)),
            Param::of_text("membership"), Param::of_text(version.to_sql_array())}};
 }
 
@@ -194,7 +194,7 @@ void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
         Param::of_text(string_field(membership, "role")),
         Param::of_text(text_array_literal(json::member(membership, "permissions"))),
         Param::of_time(time_field(membership, "created_at")), Param::of_time(time_field(membership, "updated_at")),
-        Param::of_time(deleted_at), Param::of_text(std::move(data)), Param::of_text(version.to_sql_array())}});
+        Param::of_time(deleted_at), Param::of_json(std::move(data)), Param::of_text(version.to_sql_array())}});
   if (deleted) {
     plan.statements.push_back({StatementKind::delete_membership, {Param::of_text(id), Param::of_time(deleted_at)}});
   }
@@ -209,7 +209,7 @@ Statement invitation_upsert(Value invitation, std::optional<int64_t> event_time)
            Param::of_text(string_field(invitation, "email_address")), Param::of_text(string_field(invitation, "role")),
            Param::of_text(string_field(invitation, "status")), Param::of_time(time_field(invitation, "created_at")),
            Param::of_time(time_field(invitation, "updated_at")), Param::of_time(time_field(invitation, "expires_at")),
-           Param::of_text(std::move(data)), Param::of_text(version.to_sql_array())}};
+           Param::of_json(std::move(data)), Param::of_text(version.to_sql_array())}};
 }
 
 // A deletion leaves a tombstone on the object, then ends its memberships.

@@ -27,10 +27,11 @@ enum class StatementKind {
 };
 constexpr int kStatementKinds = 9;
 
-// One value bound to one SQL parameter. JSON, arrays and versions travel as
-// text and are cast in SQL.
+// One value bound to one SQL parameter. A JSON object travels as its
+// canonical text and becomes jsonb once; arrays and versions travel as text
+// and are cast in SQL.
 struct Param {
-  enum class Type { text, int64, timestamp_ms };
+  enum class Type { text, int64, timestamp_ms, json };
   Type type;
   bool is_null = true;
   std::string text;
@@ -38,6 +39,7 @@ struct Param {
 
   static Param null(Type type) { return Param{type, true, {}, 0}; }
   static Param of_text(std::optional<std::string> value);
+  static Param of_json(std::string text) { return Param{Type::json, false, std::move(text), 0}; }
   static Param of_int64(std::optional<int64_t> value);
   static Param of_time(std::optional<int64_t> ms);
 };

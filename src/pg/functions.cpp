@@ -10,6 +10,7 @@
 #include "core/event.hpp"
 #include "core/signature.hpp"
 #include "pg/boundary.hpp"
+#include "pg/keys.hpp"
 #include "pg/pg_memory.hpp"
 #include "pg/statements.hpp"
 
@@ -25,22 +26,12 @@ int timestamp_tolerance_seconds = 300;
 
 // ---- plain C data handed across the boundary ------------------------------
 
-struct Bytes {
-  const char* data;
-  size_t size;
-};
-
 std::string_view view(Bytes bytes) { return {bytes.data, bytes.size}; }
 
 Bytes text_bytes(text* value) { return {VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)}; }
 
 struct DeliveryHeaderValues {
   Bytes id, timestamp, signature;
-};
-
-struct Keys {
-  int count;
-  Bytes* keys;
 };
 
 constexpr int kMaxStatements = 4;
@@ -149,18 +140,6 @@ DeliveryHeaderValues find_delivery_headers(Jsonb* headers) {
   return svix;
 }
 
-Keys load_keys(text* endpoint) {
-  BoundStatement query{int(Query::load_keys), 1, {PointerGetDatum(endpoint)}, {' '}};
-  uint64 rows = execute(query);
-  Keys keys{int(rows), static_cast<Bytes*>(palloc(sizeof(Bytes) * (rows + 1)))};
-  for (uint64 i = 0; i < rows; ++i) {
-    bool isnull;
-    Datum key = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
-    keys.keys[i] = text_bytes(DatumGetByteaPP(key));
-  }
-  return keys;
-}
-
 Datum text_datum_or_null(const char* value, char* null) {
   *null = value == nullptr ? 'n' : ' ';
   return value == nullptr ? Datum(0) : CStringGetTextDatum(value);
@@ -246,7 +225,7 @@ Datum handle_event(FunctionCallInfo fcinfo) {
 
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  Keys keys = load_keys(endpoint);
+  Keys keys = endpoint_keys(endpoint);
   if (keys.count == 0) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("orgsync: no signing secret for endpoint \"%s\"", text_to_cstring(endpoint)),
@@ -373,4 +352,5 @@ void _PG_init(void) {
                           &orgsync::pg::timestamp_tolerance_seconds, 300, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S,
                           nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("orgsync");
+  orgsync::pg::register_key_cache_invalidation();
 }

@@ -10,6 +10,7 @@ namespace {
 constexpr Oid T = TEXTOID;
 constexpr Oid I = INT8OID;
 constexpr Oid TS = TIMESTAMPTZOID;
+constexpr Oid J = JSONBOID;
 
 struct QueryDefinition {
   const char* sql;
@@ -18,8 +19,8 @@ struct QueryDefinition {
 };
 
 // Full versions only replace a row whose sync_version is lower; deleted_at is
-// never cleared and only ever moves earlier. Jsonb, arrays and versions come
-// in as text and are cast here.
+// never cleared and only ever moves earlier. Objects come in as jsonb (parsed
+// once, in execute()); arrays, versions and enums as text, cast here.
 const QueryDefinition kQueries[] = {
     // upsert_organization(id, name, slug, image_url, created_by,
     //   max_allowed_memberships, created_at, updated_at, data, source, version)
@@ -27,9 +28,8 @@ const QueryDefinition kQueries[] = {
 INSERT INTO orgsync.organizations AS o
     (id, name, slug, image_url, created_by, max_allowed_memberships, public_metadata,
      private_metadata, created_at, updated_at, data, source, sync_version)
-SELECT $1, $2, $3, $4, $5, $6::integer, NULLIF(d->'public_metadata', 'null'),
-       NULLIF(d->'private_metadata', 'null'), $7, $8, d, $10, $11::bigint[]
-FROM (SELECT $9::jsonb AS d) AS v
+VALUES ($1, $2, $3, $4, $5, $6::integer, NULLIF($9 -> 'public_metadata', 'null'),
+        NULLIF($9 -> 'private_metadata', 'null'), $7, $8, $9, $10::orgsync.row_source, $11::bigint[])
 ON CONFLICT (id) DO UPDATE SET
     name = excluded.name, slug = excluded.slug, image_url = excluded.image_url,
     created_by = excluded.created_by, max_allowed_memberships = excluded.max_allowed_memberships,
@@ -37,7 +37,7 @@ ON CONFLICT (id) DO UPDATE SET
     created_at = excluded.created_at, updated_at = excluded.updated_at, data = excluded.data,
     source = excluded.source, sync_version = excluded.sync_version
 WHERE o.sync_version < excluded.sync_version)SQL",
-     11, {T, T, T, T, T, I, TS, TS, T, T, T}},
+     11, {T, T, T, T, T, I, TS, TS, J, T, T}},
 
     // upsert_user(id, primary_email, first_name, last_name, username, image_url,
     //   external_id, created_at, updated_at, data, source, version)
@@ -45,9 +45,8 @@ WHERE o.sync_version < excluded.sync_version)SQL",
 INSERT INTO orgsync.users AS u
     (id, primary_email, first_name, last_name, username, image_url, external_id,
      public_metadata, private_metadata, created_at, updated_at, data, source, sync_version)
-SELECT $1, $2, $3, $4, $5, $6, $7, NULLIF(d->'public_metadata', 'null'),
-       NULLIF(d->'private_metadata', 'null'), $8, $9, d, $11, $12::bigint[]
-FROM (SELECT $10::jsonb AS d) AS v
+VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($10 -> 'public_metadata', 'null'),
+        NULLIF($10 -> 'private_metadata', 'null'), $8, $9, $10, $11::orgsync.row_source, $12::bigint[])
 ON CONFLICT (id) DO UPDATE SET
     primary_email = excluded.primary_email, first_name = excluded.first_name,
     last_name = excluded.last_name, username = excluded.username, image_url = excluded.image_url,
@@ -56,7 +55,7 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at, data = excluded.data, source = excluded.source,
     sync_version = excluded.sync_version
 WHERE u.sync_version < excluded.sync_version)SQL",
-     12, {T, T, T, T, T, T, T, TS, TS, T, T, T}},
+     12, {T, T, T, T, T, T, T, TS, TS, J, T, T}},
 
     // upsert_membership(id, organization_id, user_id, role, permissions,
     //   created_at, updated_at, deleted_at, data, version). A membership that
@@ -65,12 +64,11 @@ WHERE u.sync_version < excluded.sync_version)SQL",
 INSERT INTO orgsync.memberships AS m
     (id, organization_id, user_id, role, permissions, public_metadata, private_metadata,
      created_at, updated_at, deleted_at, data, sync_version)
-SELECT $1, $2, $3, $4, $5::text[], NULLIF(d->'public_metadata', 'null'),
-       NULLIF(d->'private_metadata', 'null'), $6, $7,
-       LEAST($8, (SELECT deleted_at FROM orgsync.organizations WHERE id = $2),
-                 (SELECT deleted_at FROM orgsync.users WHERE id = $3)),
-       d, $10::bigint[]
-FROM (SELECT $9::jsonb AS d) AS v
+VALUES ($1, $2, $3, $4, $5::text[], NULLIF($9 -> 'public_metadata', 'null'),
+        NULLIF($9 -> 'private_metadata', 'null'), $6, $7,
+        LEAST($8, (SELECT deleted_at FROM orgsync.organizations WHERE id = $2),
+                  (SELECT deleted_at FROM orgsync.users WHERE id = $3)),
+        $9, $10::bigint[])
 ON CONFLICT (id) DO UPDATE SET
     organization_id = excluded.organization_id, user_id = excluded.user_id, role = excluded.role,
     permissions = excluded.permissions, public_metadata = excluded.public_metadata,
@@ -78,7 +76,7 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at, deleted_at = LEAST(m.deleted_at, excluded.deleted_at),
     data = excluded.data, sync_version = excluded.sync_version
 WHERE m.sync_version < excluded.sync_version)SQL",
-     10, {T, T, T, T, T, TS, TS, TS, T, T}},
+     10, {T, T, T, T, T, TS, TS, TS, J, T}},
 
     // upsert_invitation(id, organization_id, email_address, role, status,
     //   created_at, updated_at, expires_at, data, version)
@@ -86,9 +84,8 @@ WHERE m.sync_version < excluded.sync_version)SQL",
 INSERT INTO orgsync.invitations AS i
     (id, organization_id, email_address, role, status, public_metadata, private_metadata,
      created_at, updated_at, expires_at, data, sync_version)
-SELECT $1, $2, $3, $4, $5, NULLIF(d->'public_metadata', 'null'),
-       NULLIF(d->'private_metadata', 'null'), $6, $7, $8, d, $10::bigint[]
-FROM (SELECT $9::jsonb AS d) AS v
+VALUES ($1, $2, $3, $4, $5, NULLIF($9 -> 'public_metadata', 'null'),
+        NULLIF($9 -> 'private_metadata', 'null'), $6, $7, $8, $9, $10::bigint[])
 ON CONFLICT (id) DO UPDATE SET
     organization_id = excluded.organization_id, email_address = excluded.email_address,
     role = excluded.role, status = excluded.status, public_metadata = excluded.public_metadata,
@@ -96,7 +93,7 @@ ON CONFLICT (id) DO UPDATE SET
     updated_at = excluded.updated_at, expires_at = excluded.expires_at, data = excluded.data,
     sync_version = excluded.sync_version
 WHERE i.sync_version < excluded.sync_version)SQL",
-     10, {T, T, T, T, T, TS, TS, TS, T, T}},
+     10, {T, T, T, T, T, TS, TS, TS, J, T}},
 
     // delete_organization(id, deleted_at)
     {R"SQL(
@@ -140,18 +137,18 @@ WHERE m.id = ending.id)SQL",
     // insert_event(id, endpoint, type, status, error, object_id, event_time, payload)
     {R"SQL(
 INSERT INTO orgsync.events (id, endpoint, type, status, error, object_id, event_time, payload)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+VALUES ($1, $2, $3, $4::orgsync.delivery_status, $5, $6, $7, $8)
 ON CONFLICT (id) DO NOTHING)SQL",
      8, {T, T, T, T, T, T, TS, T}},
 
     // set_event_status(id, status, error)
-    {"UPDATE orgsync.events SET status = $2, error = $3 WHERE id = $1", 3, {T, T, T}},
+    {"UPDATE orgsync.events SET status = $2::orgsync.delivery_status, error = $3 WHERE id = $1", 3, {T, T, T}},
 
     // load_keys(endpoint)
     {"SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, {T}},
 
     // load_event(id)
-    {"SELECT payload, event_time, status FROM orgsync.events WHERE id = $1 FOR UPDATE", 1, {T}},
+    {"SELECT payload, event_time, status::text FROM orgsync.events WHERE id = $1 FOR UPDATE", 1, {T}},
 };
 
 constexpr int kQueryCount = sizeof(kQueries) / sizeof(kQueries[0]);
@@ -175,6 +172,7 @@ Oid type_oid(core::Param::Type type) {
     case core::Param::Type::text: return TEXTOID;
     case core::Param::Type::int64: return INT8OID;
     case core::Param::Type::timestamp_ms: return TIMESTAMPTZOID;
+    case core::Param::Type::json: return JSONBOID;
   }
   return InvalidOid;
 }
@@ -200,6 +198,10 @@ void bind(const core::Statement& statement, BoundStatement& bound) {
       case core::Param::Type::text:
         bound.values[i] = PointerGetDatum(varlena_or_throw(param.text));
         break;
+      case core::Param::Type::json:
+        // Parsed into jsonb by execute(): that can raise, so not here.
+        bound.values[i] = CStringGetDatum(cstring_or_throw(param.text));
+        break;
       case core::Param::Type::int64:
         bound.values[i] = Int64GetDatum(param.number);
         break;
@@ -211,7 +213,13 @@ void bind(const core::Statement& statement, BoundStatement& bound) {
 }
 
 uint64 execute(const BoundStatement& bound) {
-  int rc = SPI_execute_plan(plan_for(bound.query), const_cast<Datum*>(bound.values), bound.nulls, false, 0);
+  const QueryDefinition& definition = kQueries[bound.query];
+  Datum values[kMaxParams];
+  for (int i = 0; i < bound.nargs; ++i) {
+    bool json_text = definition.argtypes[i] == JSONBOID && bound.nulls[i] != 'n';
+    values[i] = json_text ? DirectFunctionCall1(jsonb_in, bound.values[i]) : bound.values[i];
+  }
+  int rc = SPI_execute_plan(plan_for(bound.query), values, bound.nulls, false, 0);
   if (rc < 0) elog(ERROR, "orgsync: statement failed: %s", SPI_result_code_string(rc));
   return SPI_processed;
 }

@@ -17,8 +17,9 @@ enum class Query {
 
 constexpr int kMaxParams = 12;
 
-// A statement with its parameters as Datums: plain C data, safe to hold
-// across anything that may raise.
+// A statement with its parameters as Datums (a jsonb parameter as the C
+// string execute() parses): plain C data, safe to hold across anything that
+// may raise.
 struct BoundStatement {
   int query;
   int nargs;

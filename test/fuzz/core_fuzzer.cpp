@@ -157,11 +157,11 @@ void check_signatures(std::string_view signature, std::string_view timestamp, st
 
 const std::vector<T>& param_types(K kind) {
   static const std::vector<T> org = {T::text, T::text, T::text, T::text, T::text, T::int64,
-                                     T::timestamp_ms, T::timestamp_ms, T::text, T::text, T::text};
+                                     T::timestamp_ms, T::timestamp_ms, T::json, T::text, T::text};
   static const std::vector<T> user = {T::text, T::text, T::text, T::text, T::text, T::text,
-                                      T::text, T::timestamp_ms, T::timestamp_ms, T::text, T::text, T::text};
+                                      T::text, T::timestamp_ms, T::timestamp_ms, T::json, T::text, T::text};
   static const std::vector<T> membership = {T::text, T::text, T::text, T::text, T::text,
-                                            T::timestamp_ms, T::timestamp_ms, T::timestamp_ms, T::text, T::text};
+                                            T::timestamp_ms, T::timestamp_ms, T::timestamp_ms, T::json, T::text};
   static const std::vector<T> deletion = {T::text, T::timestamp_ms};
   switch (kind) {
     case K::upsert_organization: return org;

@@ -1,0 +1,95 @@
+#include "pg/keys.hpp"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+}
+
+#include "pg/boundary.hpp"
+#include "pg/statements.hpp"
+
+namespace orgsync::pg {
+namespace {
+
+struct CachedEndpoint {
+  char* name;
+  Keys keys;
+};
+
+MemoryContext cache_context = nullptr;
+CachedEndpoint* cached = nullptr;
+int cached_count = 0;
+int cached_capacity = 0;
+Oid secrets_relid = InvalidOid;
+
+void drop_cache(Datum, Oid relid) {
+  if (cache_context == nullptr || !(relid == InvalidOid || relid == secrets_relid)) return;
+  MemoryContextReset(cache_context);
+  cached = nullptr;
+  cached_count = cached_capacity = 0;
+}
+
+const CachedEndpoint* find(const char* name) {
+  for (int i = 0; i < cached_count; ++i) {
+    if (strcmp(cached[i].name, name) == 0) return &cached[i];
+  }
+  return nullptr;
+}
+
+// Reads the endpoint's keys from orgsync.secrets into the cache.
+const CachedEndpoint* load(const char* name, text* endpoint) {
+  BoundStatement query{int(Query::load_keys), 1, {PointerGetDatum(endpoint)}, {' '}};
+  uint64 rows = execute(query);
+  if (cache_context == nullptr) {
+    cache_context = AllocSetContextCreate(TopMemoryContext, "orgsync signing keys", ALLOCSET_SMALL_SIZES);
+  }
+  secrets_relid = get_relname_relid("secrets", get_namespace_oid("orgsync", false));
+
+  MemoryContext previous = MemoryContextSwitchTo(cache_context);
+  if (cached_count == cached_capacity) {
+    cached_capacity = cached_capacity == 0 ? 4 : cached_capacity * 2;
+    cached = static_cast<CachedEndpoint*>(cached == nullptr ? palloc(sizeof(CachedEndpoint) * cached_capacity)
+                                                            : repalloc(cached, sizeof(CachedEndpoint) * cached_capacity));
+  }
+  auto* keys = static_cast<Bytes*>(palloc(sizeof(Bytes) * (rows + 1)));
+  for (uint64 i = 0; i < rows; ++i) {
+    bool isnull;
+    bytea* key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+    size_t size = VARSIZE_ANY_EXHDR(key);
+    char* copy = static_cast<char*>(palloc(size + 1));
+    memcpy(copy, VARDATA_ANY(key), size);
+    keys[i] = {copy, size};
+  }
+  cached[cached_count] = {pstrdup(name), {int(rows), keys}};
+  MemoryContextSwitchTo(previous);
+  return &cached[cached_count++];
+}
+
+}  // namespace
+
+Keys endpoint_keys(text* endpoint) {
+  char* name = text_to_cstring(endpoint);
+  const CachedEndpoint* entry = find(name);
+  if (entry == nullptr) entry = load(name, endpoint);
+  return entry->keys;
+}
+
+void register_key_cache_invalidation() { CacheRegisterRelcacheCallback(drop_cache, 0); }
+
+namespace {
+
+Datum secrets_changed(FunctionCallInfo fcinfo) {
+  if (!CALLED_AS_TRIGGER(fcinfo)) {
+    ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                    errmsg("orgsync: secrets_changed() must be called as a trigger")));
+  }
+  CacheInvalidateRelcache(reinterpret_cast<TriggerData*>(fcinfo->context)->tg_relation);
+  return PointerGetDatum(nullptr);
+}
+
+}  // namespace
+}  // namespace orgsync::pg
+
+ORGSYNC_FUNCTION(orgsync_secrets_changed, orgsync::pg::secrets_changed)

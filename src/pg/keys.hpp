@@ -1,0 +1,28 @@
+// Signing keys per endpoint, cached in each backend. A statement trigger on
+// orgsync.secrets invalidates every backend's cache at commit (and the own
+// backend's at once), so a cached key list is never stale.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace orgsync::pg {
+
+// A byte string in Postgres memory (no terminating NUL).
+struct Bytes {
+  const char* data;
+  size_t size;
+};
+
+struct Keys {
+  int count;
+  const Bytes* keys;
+};
+
+// The endpoint's keys. Call inside SPI_connect. Valid until the next call
+// that can process invalidations (any lock or SPI call): use them at once.
+Keys endpoint_keys(text* endpoint);
+
+// From _PG_init.
+void register_key_cache_invalidation();
+
+}  // namespace orgsync::pg
