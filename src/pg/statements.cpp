@@ -18,6 +18,15 @@ struct QueryDefinition {
   Oid argtypes[kMaxParams];
 };
 
+// Ends the live memberships of a deleted organization or user. Rows are
+// locked in id order, so concurrent cascades cannot deadlock.
+#define END_MEMBERSHIPS_OF(column)                                          \
+  "UPDATE orgsync.memberships AS m SET deleted_at = $2 "                    \
+  "FROM (SELECT id FROM orgsync.memberships "                               \
+  "      WHERE " column " = $1 AND (deleted_at IS NULL OR deleted_at > $2) " \
+  "      ORDER BY id FOR UPDATE) AS ending "                                \
+  "WHERE m.id = ending.id"
+
 // Full versions only replace a row whose sync_version is lower; deleted_at is
 // never cleared and only ever moves earlier. Objects come in as jsonb (parsed
 // once, in execute()); arrays, versions and enums as text, cast here.
@@ -115,24 +124,11 @@ UPDATE orgsync.memberships SET deleted_at = $2
 WHERE id = $1 AND (deleted_at IS NULL OR deleted_at > $2))SQL",
      2, {T, TS}},
 
-    // end_organization_memberships(organization_id, deleted_at): rows are
-    // locked in id order so concurrent cascades cannot deadlock.
-    {R"SQL(
-UPDATE orgsync.memberships AS m SET deleted_at = $2
-FROM (SELECT id FROM orgsync.memberships
-      WHERE organization_id = $1 AND (deleted_at IS NULL OR deleted_at > $2)
-      ORDER BY id FOR UPDATE) AS ending
-WHERE m.id = ending.id)SQL",
-     2, {T, TS}},
+    // end_organization_memberships(organization_id, deleted_at)
+    {END_MEMBERSHIPS_OF("organization_id"), 2, {T, TS}},
 
     // end_user_memberships(user_id, deleted_at)
-    {R"SQL(
-UPDATE orgsync.memberships AS m SET deleted_at = $2
-FROM (SELECT id FROM orgsync.memberships
-      WHERE user_id = $1 AND (deleted_at IS NULL OR deleted_at > $2)
-      ORDER BY id FOR UPDATE) AS ending
-WHERE m.id = ending.id)SQL",
-     2, {T, TS}},
+    {END_MEMBERSHIPS_OF("user_id"), 2, {T, TS}},
 
     // insert_event(id, endpoint, type, status, error, object_id, event_time, payload)
     {R"SQL(

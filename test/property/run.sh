@@ -8,17 +8,9 @@
 #   ORGSYNC_PROPERTY_HISTORIES=1000 test/property/run.sh   long
 #   ORGSYNC_PROPERTY_SEED=123456 test/property/run.sh      replay one history
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-testdir=$(dirname "$here")
-
-if [ ! -d "$testdir/node_modules/svix" ] || [ ! -d "$testdir/node_modules/pg" ]; then
-  echo "test/node_modules missing: run 'npm ci' in test/ first" >&2
-  exit 2
-fi
-
-# shellcheck source=cluster-lib.sh
-. "$here/cluster-lib.sh"
-start_cluster orgsync-property "${ORGSYNC_PROPERTY_PORT:-55510}"
-
-cd "$testdir"
+. "$(dirname "$0")/../suite-lib.sh"
+require_node_modules
+require_extension
+start_cluster orgsync-property
+cd "$test_dir"
 node --test --test-reporter=spec property/selfcheck.test.mjs property/convergence.test.mjs

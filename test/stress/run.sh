@@ -8,15 +8,9 @@
 #   ORGSYNC_STRESS_HISTORIES=20 test/stress/run.sh     more
 #   ORGSYNC_STRESS_SEED=123456 test/stress/run.sh      replay one history
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-testdir=$(dirname "$here")
-if [ ! -d "$testdir/node_modules/svix" ] || [ ! -d "$testdir/node_modules/pg" ]; then
-  echo "test/node_modules missing: run 'npm ci' in test/ first" >&2
-  exit 2
-fi
-if [ ! -x "$testdir/../relay/orgsync-relay" ]; then
-  echo "relay/orgsync-relay missing: run 'make -C relay' first" >&2
-  exit 2
-fi
-cd "$testdir"
+. "$(dirname "$0")/../suite-lib.sh"
+require_node_modules
+require_extension
+require_relay
+cd "$test_dir"
 exec node --test --test-concurrency=1 --test-reporter=spec stress/stress.test.mjs

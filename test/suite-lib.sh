@@ -1,0 +1,28 @@
+# Sourced by the node suites' run.sh: checks what a suite needs, and a
+# throwaway cluster stopped and removed on exit.
+test_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo_dir=$(dirname "$test_dir")
+
+need() { echo "$(basename "$(dirname "$0")")/run.sh: $1" >&2; exit 2; }
+require_node_modules() {
+  [ -d "$test_dir/node_modules/svix" ] && [ -d "$test_dir/node_modules/pg" ] ||
+    need "test/node_modules is missing (cd test && npm ci)"
+}
+require_extension() {
+  [ -f "$(pg_config --sharedir)/extension/orgsync.control" ] || need "the extension is not installed (make install)"
+}
+require_relay() {
+  [ -x "$repo_dir/relay/orgsync-relay" ] || need "relay/orgsync-relay is not built (make -C relay)"
+}
+
+# start_cluster NAME: a cluster in /tmp/NAME.XXXXXX on a free port, with the
+# PG* variables exported for the suite.
+start_cluster() {
+  local port
+  CLUSTER_DIR=$(mktemp -d "/tmp/$1.XXXXXX")
+  trap '"$test_dir/cluster.sh" stop "$CLUSTER_DIR" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
+  port=$("$test_dir/free-port.sh")
+  ORGSYNC_FSYNC=off "$test_dir/cluster.sh" start "$CLUSTER_DIR" "$port"
+  eval "$("$test_dir/cluster.sh" env "$CLUSTER_DIR" "$port")"
+  export PGHOST PGPORT PGUSER PGDATABASE
+}
