@@ -93,6 +93,7 @@ SELECT pg_temp.try($$SELECT orgsync.handle_event('{"svix-id": "", "svix-timestam
 SELECT pg_temp.try($$SELECT orgsync.handle_event('{"svix-id": {"nested": 1}, "svix-timestamp": [1], "svix-signature": true}', '{}')$$);
 SELECT pg_temp.try($$SELECT orgsync.handle_event('{"svix-id": "m", "svix-timestamp": "1", "svix-signature": "v1,x"}', '{}', 'no_such_endpoint')$$);
 SELECT pg_temp.try($$SELECT orgsync.handle_event('{bad json', '{}')$$);
+SELECT pg_temp.try($$SELECT orgsync.handle_event(orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', repeat('m', 257), '{}'), '{}')$$);
 SELECT pg_temp.try($$SELECT orgsync.apply_event(NULL)$$);
 SELECT pg_temp.try($$SELECT orgsync.apply_event('[]')$$);
 SELECT pg_temp.try($$SELECT orgsync.apply_event('{"type": "user.created"}')$$);

@@ -23,6 +23,7 @@ namespace orgsync::pg {
 namespace {
 
 int timestamp_tolerance_seconds = 300;
+constexpr int kMaxDeliveryIdLength = 256;
 
 // ---- plain C data handed across the boundary ------------------------------
 
@@ -236,6 +237,11 @@ Datum handle_event(FunctionCallInfo fcinfo) {
   if (verdict != core::Verdict::verified) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
                     errmsg("orgsync: webhook delivery not verified: %s", core::describe(verdict))));
+  }
+  // Svix ids are ~30 bytes; a longer one could not be indexed in orgsync.events.
+  if (headers.id.size > kMaxDeliveryIdLength) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("orgsync: delivery id is longer than %d bytes", kMaxDeliveryIdLength)));
   }
   Plan* plan = plan_delivery(text_bytes(body), delivery_time_ms(headers.timestamp));
   text* delivery_id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
