@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# Relay throughput and latency: wrk posts distinct signed Clerk deliveries to
+#   orgsync   relay/orgsync-relay --pool 16, calling orgsync.handle_event
+#   select-1  the same relay with --select-one (floor: HTTP + libpq + a round trip)
+#   write-1   the same relay on a database whose orgsync.handle_event only
+#             inserts (id, body) and commits (floor-write.sql): the commit floor
+#   node      bench/relay/node-handler.mjs (node:http + svix + pg Pool of 16)
+# at 1, 4 and 16 connections (interleaved), BENCH_RELAY_RUNS times (2); then
+# checks that the Node handler and orgsync leave the same tables for the same
+# deliveries (in order over 1 connection, and over 16).
+#
+#   bench/relay/run.sh      Markdown on stdout, details in bench/results/relay.txt
+#
+# Needs wrk (installed here with apt-get when missing), relay/orgsync-relay
+# (built here when missing), the extension installed (make install) and
+# test/node_modules (cd test && npm ci). Starts its own cluster (fsync on)
+# unless bench/run.sh passes one (PG* variables and BENCH_RESULTS set).
+# Settings: BENCH_RELAY_SECONDS per point (12), BENCH_RELAY_RUNS (2),
+# BENCH_RELAY_CONNECTIONS ("1 4 16"), BENCH_RELAY_CHECK (5000 deliveries).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+DURATION=${BENCH_RELAY_SECONDS:-12}
+RUNS=${BENCH_RELAY_RUNS:-2}
+CONNECTIONS=${BENCH_RELAY_CONNECTIONS:-1 4 16}
+CHECK=${BENCH_RELAY_CHECK:-5000}
+SECRET=${BENCH_SECRET:-whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
+results=${BENCH_RESULTS:-$PWD/bench/results}
+POOL=16
+SYSTEMS="orgsync select-1 write-1 node"
+
+log() { echo "[relay-bench $(date +%T)] $*" >&2; }
+die() { log "$*"; exit 1; }
+q() { local db=$1; shift; psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+if ! command -v wrk >/dev/null; then
+  log "installing wrk"
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+[ -x relay/orgsync-relay ] || make -C relay >/dev/null
+[ -f "$(pg_config --sharedir)/extension/orgsync.control" ] || die "orgsync is not installed (make install)"
+[ -d test/node_modules/svix ] && [ -d test/node_modules/pg ] || die "test/node_modules is missing (cd test && npm ci)"
+mkdir -p "$results"
+
+work=$(mktemp -d /tmp/orgsync-relay-bench.XXXXXX)
+chmod 755 "$work"
+own_cluster=1
+if [ -n "${BENCH_RESULTS:-}" ] && [ -n "${PGHOST:-}" ]; then own_cluster=0; fi
+declare -A pid_of url_of # the servers running, by system
+wrk_pid=""
+cleanup() {
+  if [ -n "$wrk_pid" ]; then kill "$wrk_pid" 2>/dev/null || true; fi
+  for system in "${!pid_of[@]}"; do stop "$system"; done
+  if [ "$own_cluster" = 1 ]; then
+    test/cluster.sh stop "$work/cluster" || true
+  else
+    for db in relay_orgsync relay_node relay_floor; do q postgres -c "DROP DATABASE IF EXISTS $db" || true; done
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+if [ "$own_cluster" = 1 ]; then
+  port=$(test/free-port.sh)
+  ORGSYNC_FSYNC=on test/cluster.sh start "$work/cluster" "$port"
+  eval "$(test/cluster.sh env "$work/cluster" "$port")"
+fi
+export PGOPTIONS="-c client_min_messages=warning"
+
+fresh_databases() {
+  for db in relay_orgsync relay_node relay_floor; do
+    q postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  done
+  q relay_orgsync -c "CREATE EXTENSION orgsync" -c "SELECT orgsync.add_secret('$SECRET')" >/dev/null
+  q relay_node -c "CREATE EXTENSION orgsync" # the Node handler writes into the same tables
+  q relay_floor -f bench/relay/floor-write.sql
+}
+
+database_of() { case $1 in orgsync | select-1) echo relay_orgsync ;; node) echo relay_node ;; write-1) echo relay_floor ;; esac; }
+
+# start SYSTEM: runs its server on a free port (another, if that one was
+# taken meanwhile).
+start() {
+  local port log=$work/$1.log try
+  for try in 1 2 3 4 5; do
+    port=$(test/free-port.sh)
+    case $1 in
+      node) PORT=$port CLERK_WEBHOOK_SIGNING_SECRET=$SECRET PGDATABASE=relay_node \
+              node bench/relay/node-handler.mjs >"$log" 2>&1 & ;;
+      select-1) relay/orgsync-relay --listen "127.0.0.1:$port" --pool "$POOL" --database-url "dbname=relay_orgsync" \
+                  --select-one >"$log" 2>&1 & ;;
+      *) relay/orgsync-relay --listen "127.0.0.1:$port" --pool "$POOL" --database-url "dbname=$(database_of "$1")" \
+           >"$log" 2>&1 & ;;
+    esac
+    pid_of[$1]=$!
+    url_of[$1]=http://127.0.0.1:$port/webhooks
+    for _ in $(seq 100); do
+      grep -qs listening "$log" && return
+      kill -0 "${pid_of[$1]}" 2>/dev/null || break
+      sleep 0.1
+    done
+    log "$1 did not start (try $try): $(tail -1 "$log")"
+    stop "$1"
+  done
+  die "$1 did not start"
+}
+
+stop() { # SYSTEM: SIGTERM, then SIGKILL after 10 s
+  local pid=${pid_of[$1]}
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "pid_of[$1]"
+}
+
+rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/${pid_of[$1]}/status"; }
+
+# send SYSTEM CONNECTIONS FILE [WRAP]: wrk with post.lua; prints its RESULT line.
+send() {
+  DELIVERIES=$3 THREADS=1 WRAP=${4:-0} wrk -t 1 -c "$2" -d "${DURATION}s" --timeout 10s \
+    -s bench/relay/post.lua "${url_of[$1]}" | grep '^RESULT' || die "wrk failed"
+}
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
+
+# Deliveries to sign for one point: 3 x DURATION x the rate of this point in
+# the previous run, else of the previous point of this run (more connections
+# may go faster), capped; a point that runs out is marked (ran_out=1).
+declare -A rate_of last_rate_of
+count_for() {
+  local rate=${last_rate_of[$1/$2]:-${rate_of[$1]:-1500}}
+  awk -v r="$rate" -v d="$DURATION" 'BEGIN {n = int(r * 3 * d); print (n < 5000 ? 5000 : n > 120000 ? 120000 : n)}'
+}
+
+# Machine-wide CPU ticks "total idle" (idle + iowait); WAL "bytes syncs" so far.
+cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+wal_stats() { q postgres -c "SELECT wal_bytes || ' ' || wal_sync FROM pg_stat_wal"; }
+# "pid ticks" (user + system CPU) of SYSTEM's server and of every process of
+# the cluster (backends, walwriter, checkpointer, autovacuum...), plus PIDS.
+proc_cpu() {
+  local p
+  for p in $(printf '%s\n' ${pid_of[$1]} $(q postgres -c "SELECT pid FROM pg_stat_activity") ${2:-} | sort -un); do
+    awk -v p="$p" '{sub(/.*\) /, ""); print p, $12 + $13}' "/proc/$p/stat" 2>/dev/null || true
+  done
+}
+# CPU_BEFORE CPU_AFTER REQUESTS: server + Postgres CPU µs per request
+cpu_per_request() {
+  awk -v n="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next} {t += $2 - ($1 in t0 ? t0[$1] : 0)}
+    END {printf "%.0f", t * 1e6 / hz / n}' <(echo "$1") <(echo "$2")
+}
+
+# point RUN SYSTEM CONNECTIONS: one measured point; a line into $work/points.
+point() {
+  local run=$1 system=$2 c=$3 tag n file=$work/deliveries.tsv db r rss0 rss1 recorded=- wrap=0
+  db=$(database_of "$system")
+  tag=$((run * 100 + c))
+  n=$(count_for "$system" "$c")
+  [ "$system" = select-1 ] && n=20000 wrap=1 # SELECT 1 never reads the delivery: reuse them
+  node bench/relay/gen.mjs "$SECRET" "$tag" "$n" >"$file"
+  q "$db" -c "CHECKPOINT"
+  log "run $run: $system, $c connection(s), $n deliveries"
+  local wal0 wal1 cpu0 cpu1 proc0 proc1
+  rss0=$(rss_mb "$system") wal0=$(wal_stats) cpu0=$(cpu_ticks) proc0=$(proc_cpu "$system")
+  r=$(send "$system" "$c" "$file" "$wrap")
+  rss1=$(rss_mb "$system") cpu1=$(cpu_ticks) proc1=$(proc_cpu "$system" "$(cut -d' ' -f1 <<<"$proc0")")
+  if [ "$system" != select-1 ]; then # distinct deliveries recorded by the server (all should be)
+    sleep 0.5
+    recorded=$(q "$db" -c "SELECT count(*) FROM orgsync.events WHERE id LIKE 'msg_2b$tag%'")
+  fi
+  wal1=$(wal_stats)
+  local requests seconds rate extra
+  requests=$(field requests "$r") seconds=$(field seconds "$r")
+  rate=$(awk -v n="$requests" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')
+  rate_of[$system]=$rate last_rate_of[$system/$c]=$rate
+  # CPU busy % (machine-wide), WAL bytes per request, requests per WAL sync
+  extra=$(echo "$cpu0 $cpu1 $wal0 $wal1 $requests" | awk '{
+    busy = 100 * (1 - ($4 - $2) / ($3 - $1)); syncs = $8 - $6
+    printf "%.0f %.0f %s", busy, ($7 - $5) / $9, (syncs > 0 ? sprintf("%.1f", $9 / syncs) : "-") }')
+  echo "$run $system $c $rate $(field p50_us "$r") $(field p99_us "$r") $(field non2xx "$r") $(field socket_errors "$r") $rss0 $rss1 $requests $recorded $n $(field ran_out "$r") $seconds $extra $(cpu_per_request "$proc0" "$proc1" "$requests")" \
+    >>"$work/points"
+}
+
+# ---- the measured runs ------------------------------------------------------
+
+machine() {
+  local cpu mem
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+  mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
+  echo "Machine: $(nproc) cores ($cpu), $mem RAM, Linux $(uname -r), $(q postgres -c "SELECT split_part(version(), ' (', 1)"), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), Node $(node --version)."
+  echo "A shared machine: wrk, the server (relay or Node) and Postgres share the same $(nproc) cores, and other jobs were running (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
+}
+
+: >"$work/points"
+machine_line=$(machine)
+# Interleaved, so that the points compared were taken close together in time
+# (other jobs come and go): orgsync's relay and the Node handler serve the
+# whole run (RSS across points); each floor's relay serves its one point.
+for run in $(seq "$RUNS"); do
+  fresh_databases
+  rate_of=()
+  start orgsync
+  start node
+  for c in $CONNECTIONS; do
+    for system in $SYSTEMS; do
+      [ -n "${pid_of[$system]:-}" ] || start "$system"
+      point "$run" "$system" "$c"
+      case $system in select-1 | write-1) stop "$system" ;; esac
+    done
+  done
+  stop orgsync
+  stop node
+done
+
+# ---- same deliveries, same tables? ------------------------------------------
+
+# Every column but events.received_at and events.status (applied or stale
+# depends on the order of arrival, which differs between the two sends), and
+# sync_version without orgsync's content digest (the Node handler's has none).
+dump() {
+  q "$1" <<'SQL'
+COPY (SELECT 'organizations', id, name, slug, image_url, created_by, max_allowed_memberships, public_metadata, private_metadata,
+             created_at, updated_at, deleted_at, data, source, sync_version[1:3] FROM orgsync.organizations ORDER BY id) TO STDOUT;
+COPY (SELECT 'users', id, primary_email, first_name, last_name, username, image_url, external_id, public_metadata,
+             private_metadata, created_at, updated_at, deleted_at, data, source, sync_version[1:3] FROM orgsync.users ORDER BY id) TO STDOUT;
+COPY (SELECT 'memberships', id, organization_id, user_id, role, permissions, public_metadata, private_metadata, created_at,
+             updated_at, deleted_at, data, sync_version[1:3] FROM orgsync.memberships ORDER BY id) TO STDOUT;
+COPY (SELECT 'events', id, endpoint, type, error, object_id, event_time, payload FROM orgsync.events ORDER BY id) TO STDOUT;
+SQL
+}
+
+# check CONNECTIONS: the same CHECK deliveries to orgsync and to the Node
+# handler on emptied tables; a line per table into $work/check.
+check() {
+  local c=$1 system db
+  for system in orgsync node; do
+    db=$(database_of "$system")
+    q "$db" -c "TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events"
+    node bench/relay/gen.mjs "$SECRET" 999 "$CHECK" >"$work/check.tsv"
+    start "$system"
+    # wrk runs until its -d even when every delivery is sent: end it (SIGINT)
+    # once all are recorded.
+    DELIVERIES=$work/check.tsv THREADS=1 wrk -t 1 -c "$c" -d 600s --timeout 10s -s bench/relay/post.lua "${url_of[$system]}" \
+      >"$work/check-wrk.txt" &
+    wrk_pid=$!
+    local got last=-1 still=0
+    while :; do # until every delivery is recorded, or nothing moved for 20 s
+      got=$(q "$db" -c "SELECT count(*) FROM orgsync.events")
+      [ "$got" -ge "$CHECK" ] && break
+      if [ "$got" = "$last" ]; then still=$((still + 1)); else still=0; fi
+      [ "$still" -ge 40 ] && { log "check: $system stalled at $got of $CHECK deliveries"; break; }
+      last=$got
+      sleep 0.5
+    done
+    kill -INT "$wrk_pid"
+    wait "$wrk_pid" || true
+    wrk_pid=""
+    stop "$system"
+    dump "$db" | LC_ALL=C sort >"$work/check-$system.txt"
+    statuses[$system]="$(q "$db" -c "SELECT string_agg(status || ' ' || n, ', ') FROM (SELECT status, count(*) n FROM orgsync.events GROUP BY 1 ORDER BY 1) s")$(
+      sed -n 's/.* non2xx=\([0-9]*\) socket_errors=\([0-9]*\).*/ (non-2xx \1, socket errors \2)/p' "$work/check-wrk.txt")"
+  done
+  for table in organizations users memberships events; do
+    echo "$c $table $(grep -c "^$table	" "$work/check-orgsync.txt") $(grep -c "^$table	" "$work/check-node.txt")" \
+      "$(LC_ALL=C comm -3 <(grep "^$table	" "$work/check-orgsync.txt") <(grep "^$table	" "$work/check-node.txt") |
+         awk -F'\t' '{sub(/^\t/, ""); print $2}' | sort -u | wc -l)" >>"$work/check"
+  done
+  echo "| $c | ${statuses[orgsync]} | ${statuses[node]} |" >>"$work/statuses"
+}
+declare -A statuses
+: >"$work/check"
+: >"$work/statuses"
+log "check: $CHECK deliveries in order (1 connection), then at 16 connections, to orgsync and to the Node handler"
+check 1
+check 16
+
+# ---- report -----------------------------------------------------------------
+
+report() {
+  local run
+  echo "### Relay: deliveries/s and latency over HTTP"
+  echo
+  echo "$machine_line"
+  echo
+  cat <<EOF
+wrk (1 thread, keep-alive) posts signed Clerk deliveries built from \`test/fixtures/clerk\`
+(\`gen.mjs\`: users, organizations, memberships created, updated and deleted, in Clerk's order;
+compact JSON, $(awk -F'\t' '{n = length($4); if (!min || n < min) min = n; if (n > max) max = n; s += n}
+  END {printf "%d-%d bytes, mean %.0f", min, max, s / NR}' "$work/check.tsv")), each request a
+distinct delivery with its own svix-id, signed with the official \`svix\` library right before its
+point (no change to \`orgsync.timestamp_tolerance\`). ${DURATION} s per point; fsync on, default
+settings, a checkpoint before each point. Each run starts on fresh databases; tables grow over its
+points. Latency as wrk measures it (client side, ms). RSS: VmRSS of the server process before
+and after its point, MB (orgsync's relay and the Node process serve every point of a run in
+turn; each floor's relay is started for its point). Points are interleaved (at each number of
+connections: orgsync, the two floors, Node) so that compared figures are taken close in time.
+CPU µs/delivery: user + system CPU of the server process and of every Postgres process over the
+point, per delivery (not wrk's; little affected by other jobs). CPU busy: all cores,
+machine-wide, during the point, other jobs included. WAL: \`pg_stat_wal\` over the point, bytes
+per delivery and deliveries per WAL sync (group commit).
+
+- **orgsync**: \`relay/orgsync-relay --pool $POOL\` → \`orgsync.handle_event\`: verify, record, merge, one transaction.
+- **floor, SELECT 1**: the same relay with \`--select-one\`: HTTP + libpq + a round trip, no commit, no WAL.
+- **floor, insert + commit**: the same relay, unmodified, on a database where
+  \`orgsync.handle_event\` is a SQL stand-in that inserts (svix-id, body) into a table and
+  commits (\`floor-write.sql\`): HTTP + libpq + a small insert + a commit that waits for fsync.
+- **Node handler**: \`node-handler.mjs\`, what teams write following Clerk's guide: \`node:http\`,
+  svix \`Webhook.verify\`, a \`pg\` Pool of 16, one transaction of guarded upserts per delivery
+  (BEGIN, record the id, 1-4 upserts/updates, COMMIT), one process.
+EOF
+  for run in $(seq "$RUNS"); do
+    echo
+    echo "Run $run of $RUNS:"
+    echo
+    echo "| server | connections | deliveries/s | p50 ms | p99 ms | non-2xx | RSS before → after, MB | CPU µs/delivery | CPU busy | WAL B/delivery | deliveries/WAL sync |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -v run="$run" -v systems="$SYSTEMS" '$1 == run { row[$2 "/" $3] = $0; if (!($3 in seen)) { seen[$3] = 1; cs[++n] = $3 } }
+      END { # grouped by server
+        split(systems, sys, " ")
+        for (i = 1; i in sys; i++) for (j = 1; j <= n; j++) if ((sys[i] "/" cs[j]) in row) print row[sys[i] "/" cs[j]]
+      }' "$work/points" |
+      awk '{
+        name = $2 == "orgsync" ? "orgsync relay" : $2 == "select-1" ? "floor, SELECT 1" : $2 == "write-1" ? "floor, insert + commit" : "Node handler"
+        if ($2 == "select-1") $17 = $18 = "-" # writes no WAL: what is there is other activity
+        printf "| %s | %s | %s%s | %.2f | %.2f | %d | %s → %s | %s | %s%% | %s | %s |\n", name, $3, $4, $14 == 1 ? " (ran out)" : "",
+          $5 / 1000, $6 / 1000, $7 + $8, $9, $10, $19, $16, $17, $18 }' 
+    if awk -v run="$run" '$1 == run && $14 == 1 {found = 1} END {exit !found}' "$work/points"; then
+      echo
+      echo "(ran out): wrk sent every delivery signed for that point before its end and then idled: the rate is understated."
+    fi
+    echo
+    awk -v run="$run" -v cs="$CONNECTIONS" '$1 == run {rate[$2 "/" $3] = $4}
+      END {
+        n = split(cs, c, " ")
+        printf "Ratios:"
+        for (i = 1; i <= n; i++)
+          printf " at %s, orgsync / SELECT 1 floor %.2f, / insert + commit floor %.2f, / Node %.2f%s", c[i],
+            rate["orgsync/" c[i]] / rate["select-1/" c[i]], rate["orgsync/" c[i]] / rate["write-1/" c[i]],
+            rate["orgsync/" c[i]] / rate["node/" c[i]], i < n ? ";" : "."
+        print " Targets at 16: orgsync ≥ 0.7 × the SELECT 1 floor, ≥ 2 × Node."
+      }' "$work/points"
+  done
+  echo
+  echo "Same deliveries, same tables: the same $CHECK deliveries (one history, \`gen.mjs\`) sent to orgsync and to"
+  echo "the Node handler on emptied tables; rows compared on every column but \`events.received_at\` and"
+  echo "\`events.status\`, and orgsync's content digest in \`sync_version\`."
+  echo
+  echo "| connections | table | rows orgsync | rows Node | ids that differ |"
+  echo "|---:|---|---:|---:|---:|"
+  awk '{printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5}' "$work/check"
+  echo
+  echo "Statuses recorded in \`orgsync.events\` (not compared: which version lands first, and so"
+  echo "which delivery is \`stale\`, depends on the order of arrival):"
+  echo
+  echo "| connections | orgsync | Node handler |"
+  echo "|---:|---|---|"
+  cat "$work/statuses"
+}
+
+{
+  echo "# bench/relay/run.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "# run server connections deliveries/s p50_us p99_us non2xx socket_errors rss0_mb rss1_mb requests distinct_recorded signed ran_out seconds cpu_busy_pct wal_bytes_per_request requests_per_wal_sync server_and_postgres_cpu_us_per_request"
+  cat "$work/points"
+  echo
+  echo "# check: connections table rows_orgsync rows_node ids_differing"
+  cat "$work/check"
+  echo
+  report
+} >"$results/relay.txt"
+report
+log "done; details in $results/relay.txt"
