@@ -2,9 +2,10 @@
 # orgsync benchmarks, on a throwaway cluster started here and removed at the
 # end (fsync on; default settings apart from test/cluster.sh's shared_buffers).
 #
-#   bench/run.sh            every part; the scale part at 1/10 size
+#   bench/run.sh            every part; the scale part at 1/10 size (~10 min,
+#                           plus the relay part's own time)
 #   bench/run.sh scale      the scale part only, full size (1M users, 100k
-#                           organizations, 2M memberships: ~15 GB of disk)
+#                           organizations, 2M memberships: ~10 min, ~8 GB of disk)
 #   bench/run.sh delivery|memory|relay    one part
 #
 # Settings (environment): BENCH_N deliveries in part 1 (20000), BENCH_REPS
@@ -79,6 +80,11 @@ part_delivery() {
   log "part 1: generating $N deliveries"
   sql -c "SELECT setseed(0.42)" -c "CREATE TABLE bench.source AS SELECT * FROM bench.deliveries($N, 0.10)" >/dev/null
   sql -f bench/baseline.sql -c "SELECT baseline.add_secret('$SECRET')" >/dev/null
+  # Every run starts from TRUNCATE, which leaves the planner no statistics (it
+  # then assumes 10 pages and plans index scans). Autovacuum analysing a table
+  # while it is empty would make the next run plan sequential scans (measured
+  # apart below), so it is kept off these tables during part 1.
+  autovacuum off
 
   # Run 0 warms up (the kernel's pages behind shared buffers, the file system);
   # it is kept in bench.runs as part 'warm-up' and left out of the figures.
@@ -111,6 +117,18 @@ part_delivery() {
       "SELECT count(x) FROM (SELECT orgsync.apply_event(body::jsonb) AS x $from"
   done
   [ "$(val -c "SELECT count(*) FROM bench_deliveries WHERE NOT orgsync.verify(headers, body, '$SECRET')")" = 0 ]
+
+  log "part 1: plans made on statistics of empty tables"
+  local impl
+  for impl in orgsync baseline; do
+    reset "$impl" bench.source
+    sql -c "ANALYZE $impl.organizations, $impl.users, $impl.memberships, $impl.events" -c "SELECT pg_stat_reset()" >/dev/null
+    timed empty-stats "$impl" 1 "$N" \
+      "SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
+    sleep 1 # table statistics reach pg_stat_user_tables
+    val -c "SELECT sum(seq_scan), sum(seq_tup_read) FROM pg_stat_user_tables WHERE schemaname = '$impl'" -F ' ' >"$work/seqscans-$impl"
+  done
+  autovacuum on
 
   profile
 
@@ -193,6 +211,19 @@ EOF
   fi
   cat <<EOF
 
+Plans made on the statistics of empty tables: the same run after \`ANALYZE\` of the emptied
+tables (as autovacuum may do on a new install, or after a TRUNCATE), µs per delivery (wall), and
+the sequential scans it made of its tables:
+
+| | µs per delivery | sequential scans | rows read by them |
+|---|---:|---:|---:|
+EOF
+  for impl in orgsync baseline; do
+    echo "| \`$impl.handle_event\` | $(val -c "SELECT round(seconds * 1e6 / rows) FROM bench.runs WHERE part = 'empty-stats' AND label = '$impl'") |" \
+      "$(awk '{printf "%s | %s", $1, $2}' "$work/seqscans-$impl") |"
+  done
+  cat <<EOF
+
 WAL of run 1 by record type (\`pg_waldump --stats=record\`), per delivery:
 
 | record type | orgsync records | orgsync bytes | baseline records | baseline bytes |
@@ -203,6 +234,14 @@ EOF
     awk -F'|' -v n="$N" '$3 + $5 >= 20 * n {printf "| %s | %.2f | %.0f | %.2f | %.0f |\n", $1, $2 / n, $3 / n, $4 / n, $5 / n}'
   echo
   echo "Of which full-page images, bytes per delivery: orgsync $(fpi "$results/wal-orgsync.txt"), baseline $(fpi "$results/wal-baseline.txt")."
+}
+
+autovacuum() { # on|off for the orgsync and baseline tables
+  local t setting
+  setting=$([ "$1" = off ] && echo "SET (autovacuum_enabled = off)" || echo "RESET (autovacuum_enabled)")
+  for t in organizations users memberships invitations events; do
+    sql -c "ALTER TABLE orgsync.$t $setting" -c "ALTER TABLE baseline.$t $setting"
+  done
 }
 
 profile_table() { # KIND CPU_US: rows of the perf split, largest first
