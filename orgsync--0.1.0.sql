@@ -162,22 +162,25 @@ $$;
 REVOKE ALL ON FUNCTION add_secret(text, text), remove_secret(text, text) FROM PUBLIC;
 
 -- Applying events -----------------------------------------------------------
+-- Every statement they run is a keyed lookup. Their plans are kept per
+-- backend; one made while a table was analysed nearly empty would otherwise
+-- keep sequential scans until the next autoanalyze.
 
 CREATE FUNCTION handle_event(headers jsonb, body text, endpoint text DEFAULT 'default')
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'orgsync_handle_event'
-LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync;
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync SET enable_seqscan = off;
 
 CREATE FUNCTION apply_event(event jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'orgsync_apply_event'
-LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync;
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync SET enable_seqscan = off;
 REVOKE ALL ON FUNCTION apply_event(jsonb) FROM PUBLIC;
 
 CREATE FUNCTION replay(delivery_id text)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'orgsync_replay'
-LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync;
+LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync SET enable_seqscan = off;
 REVOKE ALL ON FUNCTION replay(text) FROM PUBLIC;
 
 -- Helpers for row-level security on the application's own tables -----------
