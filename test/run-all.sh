@@ -5,16 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-work=$(mktemp -d /tmp/orgsync-test.XXXXXX)
-chmod 755 "$work"
-port=$(test/free-port.sh)
-cleanup() {
-  test/cluster.sh stop "$work/cluster" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-test/cluster.sh start "$work/cluster" "$port"
-eval "$(test/cluster.sh env "$work/cluster" "$port")"
+. test/suite-lib.sh
+ORGSYNC_FSYNC=on start_cluster orgsync-test
 
 passed=0
 failed=0

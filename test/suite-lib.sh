@@ -16,13 +16,13 @@ require_relay() {
 }
 
 # start_cluster NAME: a cluster in /tmp/NAME.XXXXXX on a free port, with the
-# PG* variables exported for the suite.
+# PG* variables exported for the suite. fsync is off unless ORGSYNC_FSYNC=on.
 start_cluster() {
   local port
   CLUSTER_DIR=$(mktemp -d "/tmp/$1.XXXXXX")
   trap '"$test_dir/cluster.sh" stop "$CLUSTER_DIR" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
   port=$("$test_dir/free-port.sh")
-  ORGSYNC_FSYNC=off "$test_dir/cluster.sh" start "$CLUSTER_DIR" "$port"
+  ORGSYNC_FSYNC=${ORGSYNC_FSYNC:-off} "$test_dir/cluster.sh" start "$CLUSTER_DIR" "$port"
   eval "$("$test_dir/cluster.sh" env "$CLUSTER_DIR" "$port")"
   export PGHOST PGPORT PGUSER PGDATABASE
 }
