@@ -24,6 +24,8 @@ namespace {
 
 int timestamp_tolerance_seconds = 300;
 constexpr int kMaxDeliveryIdLength = 256;
+// handle_events' turn: pg_advisory_xact_lock(0x6f726773796e63), "orgsync" in ASCII.
+constexpr int64 kBatchLockKey = 0x6f726773796e63;
 
 // ---- plain C data handed across the boundary ------------------------------
 
@@ -168,17 +170,35 @@ void append_field(StringInfo json, const char* name, const char* value) {
   escape_json(json, value);
 }
 
-// {"status": ..., "delivery_id": ..., "type": ..., "object_id": ..., "error": ...}
-Datum result_jsonb(const char* status, const char* delivery_id, const Plan* plan) {
+// What came of one delivery. A refused one (not verified, unusable id) has
+// status "rejected", a SQLSTATE and a message, and nothing of it is recorded:
+// handle_event raises it, handle_events reports it and goes on.
+struct Outcome {
+  const char* status;
+  const char* delivery_id;  // NULL when refused
+  const Plan* plan;         // NULL when refused
+  int sqlstate;             // 0 unless refused
+  const char* error;        // NULL unless refused
+};
+
+Outcome refused(int sqlstate, const char* error) { return {"rejected", nullptr, nullptr, sqlstate, error}; }
+
+// {"status": ..., "delivery_id": ..., "type": ..., "object_id": ..., "error": ...},
+// or for a refused delivery {"status": "rejected", "sqlstate": ..., "error": ...}
+Datum result_jsonb(const Outcome& outcome) {
   StringInfoData json;
   initStringInfo(&json);
   appendStringInfoChar(&json, '{');
-  append_field(&json, "status", status);
-  append_field(&json, "delivery_id", delivery_id);
-  if (plan != nullptr) {
-    append_field(&json, "type", plan->type);
-    append_field(&json, "object_id", plan->object_id);
-    append_field(&json, "error", plan->error);
+  append_field(&json, "status", outcome.status);
+  append_field(&json, "delivery_id", outcome.delivery_id);
+  if (outcome.plan != nullptr) {
+    append_field(&json, "type", outcome.plan->type);
+    append_field(&json, "object_id", outcome.plan->object_id);
+    append_field(&json, "error", outcome.plan->error);
+  }
+  if (outcome.sqlstate != 0) {
+    append_field(&json, "sqlstate", unpack_sql_state(outcome.sqlstate));
+    append_field(&json, "error", outcome.error);
   }
   appendStringInfoChar(&json, '}');
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
@@ -215,42 +235,107 @@ const char* record_and_apply(text* delivery_id, text* endpoint, text* body, cons
   return status;
 }
 
-Datum handle_event(FunctionCallInfo fcinfo) {
-  if (PG_ARGISNULL(0)) {
-    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("orgsync: headers must not be NULL")));
-  }
-  Jsonb* headers_arg = PG_GETARG_JSONB_P(0);
-  text* body = require_text_arg(fcinfo, 1, "body");
-  text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
-  DeliveryHeaderValues headers = find_delivery_headers(headers_arg);
-
-  MemoryContext caller = CurrentMemoryContext;
-  SPI_connect();
+// The endpoint's signing keys; an endpoint without any is a setup mistake
+// that a retry can outlive, so it fails the whole call. Inside SPI_connect.
+Keys require_endpoint_keys(text* endpoint) {
   Keys keys = endpoint_keys(endpoint);
   if (keys.count == 0) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("orgsync: no signing secret for endpoint \"%s\"", text_to_cstring(endpoint)),
                     errhint("Add one with SELECT orgsync.add_secret('whsec_...', '%s').", text_to_cstring(endpoint))));
   }
+  return keys;
+}
+
+// Verifies, records and applies one delivery. Inside SPI_connect, with the
+// endpoint's keys at hand.
+Outcome process_delivery(Jsonb* headers_arg, text* body, text* endpoint, Keys keys) {
+  DeliveryHeaderValues headers = find_delivery_headers(headers_arg);
   core::Verdict verdict = verify_delivery(headers, text_bytes(body), keys,
                                           unix_seconds_from_timestamp(GetCurrentTimestamp()));
   if (verdict != core::Verdict::verified) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
-                    errmsg("orgsync: webhook delivery not verified: %s", core::describe(verdict))));
+    return refused(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+                   psprintf("orgsync: webhook delivery not verified: %s", core::describe(verdict)));
   }
   // Svix ids are ~30 bytes; a longer one could not be indexed in orgsync.events.
   if (headers.id.size > kMaxDeliveryIdLength) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("orgsync: delivery id is longer than %d bytes", kMaxDeliveryIdLength)));
+    return refused(ERRCODE_INVALID_PARAMETER_VALUE,
+                   psprintf("orgsync: delivery id is longer than %d bytes", kMaxDeliveryIdLength));
   }
   Plan* plan = plan_delivery(text_bytes(body), delivery_time_ms(headers.timestamp));
   text* delivery_id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
   const char* status = record_and_apply(delivery_id, endpoint, body, plan);
+  return {status, text_to_cstring(delivery_id), plan, 0, nullptr};
+}
 
+Datum handle_event(FunctionCallInfo fcinfo) {
+  if (PG_ARGISNULL(0)) {
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("orgsync: headers must not be NULL")));
+  }
+  Jsonb* headers = PG_GETARG_JSONB_P(0);
+  text* body = require_text_arg(fcinfo, 1, "body");
+  text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
+
+  MemoryContext caller = CurrentMemoryContext;
+  SPI_connect();
+  Outcome outcome = process_delivery(headers, body, endpoint, require_endpoint_keys(endpoint));
+  if (outcome.sqlstate != 0) ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error)));
   MemoryContextSwitchTo(caller);
-  Datum result = result_jsonb(status, text_to_cstring(delivery_id), plan);
+  Datum result = result_jsonb(outcome);
   SPI_finish();
   PG_RETURN_DATUM(result);
+}
+
+// The elements of a one-dimensional array argument; NULL elements stay NULL.
+int array_arg(FunctionCallInfo fcinfo, int n, const char* name, Oid element_type, Datum** values, bool** nulls) {
+  if (PG_ARGISNULL(n)) {
+    ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("orgsync: %s must not be NULL", name)));
+  }
+  ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
+  if (ARR_NDIM(array) > 1) {
+    ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("orgsync: %s must be a one-dimensional array", name)));
+  }
+  int count;
+  deconstruct_array(array, element_type, -1, false, TYPALIGN_INT, values, nulls, &count);
+  return count;
+}
+
+// Many deliveries in one call and one transaction: what handle_event does for
+// each, in order, with one result row each. A refused delivery gets a
+// "rejected" row instead of failing the others.
+Datum handle_events(FunctionCallInfo fcinfo) {
+  Datum *headers, *bodies;
+  bool *headers_null, *bodies_null;
+  int count = array_arg(fcinfo, 0, "headers", JSONBOID, &headers, &headers_null);
+  if (array_arg(fcinfo, 1, "bodies", TEXTOID, &bodies, &bodies_null) != count) {
+    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                    errmsg("orgsync: headers and bodies must have the same number of elements")));
+  }
+  text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
+  InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+
+  // Two batches that touch the same rows in different orders would deadlock;
+  // batches take turns instead (single deliveries need no turn).
+  if (count > 1) DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(kBatchLockKey));
+
+  SPI_connect();
+  MemoryContext per_delivery =
+      AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
+  for (int i = 0; i < count; ++i) {
+    MemoryContext outer = MemoryContextSwitchTo(per_delivery);
+    Outcome outcome = headers_null[i] || bodies_null[i]
+                          ? refused(ERRCODE_NULL_VALUE_NOT_ALLOWED, "orgsync: headers and body must not be NULL")
+                          : process_delivery(DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]), endpoint,
+                                             require_endpoint_keys(endpoint));
+    Datum result = result_jsonb(outcome);
+    bool result_null = false;
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &result, &result_null);
+    MemoryContextSwitchTo(outer);
+    MemoryContextReset(per_delivery);
+  }
+  SPI_finish();
+  return Datum(0);
 }
 
 Datum apply_event(FunctionCallInfo fcinfo) {
@@ -267,7 +352,7 @@ Datum apply_event(FunctionCallInfo fcinfo) {
   SPI_connect();
   const char* status = merge(plan);
   MemoryContextSwitchTo(caller);
-  Datum result = result_jsonb(status, nullptr, plan);
+  Datum result = result_jsonb({status, nullptr, plan, 0, nullptr});
   SPI_finish();
   PG_RETURN_DATUM(result);
 }
@@ -297,7 +382,7 @@ Datum replay(FunctionCallInfo fcinfo) {
     set_event_status(delivery_id, status, plan->error);
   }
   MemoryContextSwitchTo(caller);
-  Datum result = result_jsonb(status, text_to_cstring(delivery_id), plan);
+  Datum result = result_jsonb({status, text_to_cstring(delivery_id), plan, 0, nullptr});
   SPI_finish();
   PG_RETURN_DATUM(result);
 }
@@ -345,6 +430,7 @@ Datum secret_key(FunctionCallInfo fcinfo) {
 }  // namespace orgsync::pg
 
 ORGSYNC_FUNCTION(orgsync_handle_event, orgsync::pg::handle_event)
+ORGSYNC_FUNCTION(orgsync_handle_events, orgsync::pg::handle_events)
 ORGSYNC_FUNCTION(orgsync_apply_event, orgsync::pg::apply_event)
 ORGSYNC_FUNCTION(orgsync_replay, orgsync::pg::replay)
 ORGSYNC_FUNCTION(orgsync_verify, orgsync::pg::verify)

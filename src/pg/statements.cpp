@@ -215,7 +215,11 @@ uint64 execute(const BoundStatement& bound) {
     bool json_text = definition.argtypes[i] == JSONBOID && bound.nulls[i] != 'n';
     values[i] = json_text ? DirectFunctionCall1(jsonb_in, bound.values[i]) : bound.values[i];
   }
+  // SPI leaves its procedure context current; the caller's (a per-delivery
+  // context, say) must stay current for what it allocates next.
+  MemoryContext caller = CurrentMemoryContext;
   int rc = SPI_execute_plan(plan_for(bound.query), values, bound.nulls, false, 0);
+  MemoryContextSwitchTo(caller);
   if (rc < 0) elog(ERROR, "orgsync: statement failed: %s", SPI_result_code_string(rc));
   return SPI_processed;
 }

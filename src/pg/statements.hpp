@@ -31,7 +31,8 @@ struct BoundStatement {
 // match the SQL's types. Throws; never raises.
 void bind(const core::Statement& statement, BoundStatement& bound);
 
-// Postgres side (inside SPI_connect): runs it and returns SPI_processed.
+// Postgres side (inside SPI_connect): runs it and returns SPI_processed, in
+// the memory context it was called in.
 uint64 execute(const BoundStatement& bound);
 
 // Milliseconds since the Unix epoch <-> Postgres timestamps.

@@ -1,0 +1,102 @@
+-- orgsync.handle_events: many deliveries in one call and one transaction,
+-- each treated as handle_event treats it, one result per delivery in order.
+\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+SELECT orgsync.add_secret(:'secret');
+CREATE TEMP TABLE fixture (n int, delivery_id text, body text);
+\set body `cat test/fixtures/clerk/organizationMembership.created.json`
+INSERT INTO fixture VALUES (1, 'msg_m1', :'body');
+\set body `cat test/fixtures/clerk/organization.updated.json`
+INSERT INTO fixture VALUES (2, 'msg_o2', :'body');
+\set body `cat test/fixtures/clerk/organization.created.json`
+INSERT INTO fixture VALUES (3, 'msg_o1', :'body');
+\set body `cat test/fixtures/clerk/user.created.json`
+INSERT INTO fixture VALUES (4, 'msg_u1', :'body');
+\set body `cat test/fixtures/clerk/organizationMembership.updated.json`
+INSERT INTO fixture VALUES (5, 'msg_m2', :'body');
+INSERT INTO fixture VALUES (6, 'msg_o2', (SELECT body FROM fixture WHERE n = 2));
+\set body `cat test/fixtures/clerk/session.created.json`
+INSERT INTO fixture VALUES (7, 'msg_s1', :'body');
+INSERT INTO fixture VALUES (8, 'msg_bad', '{"type":"user.created","data":{}}');
+\set body `cat test/fixtures/clerk/user.deleted.json`
+INSERT INTO fixture VALUES (9, 'msg_u2', :'body');
+\set body `cat test/fixtures/clerk/organizationMembership.deleted.json`
+INSERT INTO fixture VALUES (10, 'msg_m3', :'body');
+CREATE TEMP VIEW signed AS
+SELECT n, delivery_id, orgsync.sign(:'secret', delivery_id, body) AS headers, body FROM fixture;
+
+-- every status, in the order given: a duplicate within the batch, an ignored
+-- type, an invalid body, and refusals that do not stop the others
+SELECT n, r
+FROM orgsync.handle_events(
+  (SELECT array_agg(headers ORDER BY n) FROM signed)
+    || orgsync.sign('whsec_plJ3nmyCDGBKInavdOK15jsl', 'msg_forged', '{}')
+    || NULL::jsonb
+    || orgsync.sign(:'secret', repeat('m', 257), '{}'),
+  (SELECT array_agg(body ORDER BY n) FROM signed) || '{}'::text || '{}'::text || '{}'::text)
+  WITH ORDINALITY AS t(r, n)
+ORDER BY n;
+SELECT count(*) AS recorded, count(*) FILTER (WHERE id = 'msg_forged' OR length(id) > 256) AS refused_recorded
+FROM orgsync.events;
+
+-- the same deliveries one at a time give the same statuses and the same tables
+CREATE TEMP TABLE batch_state AS
+SELECT 'org' AS tbl, to_jsonb(o) AS row FROM orgsync.organizations o
+UNION ALL SELECT 'user', to_jsonb(u) FROM orgsync.users u
+UNION ALL SELECT 'membership', to_jsonb(m) FROM orgsync.memberships m
+UNION ALL SELECT 'event', to_jsonb(e) - 'received_at' FROM orgsync.events e;
+TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.events;
+SELECT string_agg(orgsync.handle_event(headers, body) ->> 'status', ' ' ORDER BY n) AS one_at_a_time FROM signed;
+SELECT count(*) AS differing_rows FROM (
+  (SELECT * FROM batch_state
+   EXCEPT ALL
+   (SELECT 'org', to_jsonb(o) FROM orgsync.organizations o
+    UNION ALL SELECT 'user', to_jsonb(u) FROM orgsync.users u
+    UNION ALL SELECT 'membership', to_jsonb(m) FROM orgsync.memberships m
+    UNION ALL SELECT 'event', to_jsonb(e) - 'received_at' FROM orgsync.events e))
+  UNION ALL
+  (SELECT 'org', to_jsonb(o) FROM orgsync.organizations o
+   UNION ALL SELECT 'user', to_jsonb(u) FROM orgsync.users u
+   UNION ALL SELECT 'membership', to_jsonb(m) FROM orgsync.memberships m
+   UNION ALL SELECT 'event', to_jsonb(e) - 'received_at' FROM orgsync.events e
+   EXCEPT ALL
+   SELECT * FROM batch_state)) d;
+SELECT count(*) AS rows_compared FROM batch_state;
+
+-- a batch is one transaction: a failure in it keeps none of it
+TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.events;
+CREATE FUNCTION pg_temp.refuse_o1() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.id = 'msg_o1' THEN RAISE EXCEPTION 'refused by a test trigger'; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_o1 BEFORE INSERT ON orgsync.events FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_o1();
+\set VERBOSITY terse
+SELECT count(*) FROM orgsync.handle_events((SELECT array_agg(headers ORDER BY n) FROM signed),
+                                           (SELECT array_agg(body ORDER BY n) FROM signed));
+\set VERBOSITY default
+DROP TRIGGER refuse_o1 ON orgsync.events;
+SELECT count(*) AS kept FROM orgsync.events;
+
+-- batches take turns (a transaction-level advisory lock); one delivery needs none
+BEGIN;
+SELECT count(*) FROM orgsync.handle_events((SELECT array_agg(headers ORDER BY n) FROM signed WHERE n <= 2),
+                                           (SELECT array_agg(body ORDER BY n) FROM signed WHERE n <= 2));
+SELECT objid, mode FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+ROLLBACK;
+BEGIN;
+SELECT count(*) FROM orgsync.handle_events((SELECT array_agg(headers) FROM signed WHERE n = 1),
+                                           (SELECT array_agg(body) FROM signed WHERE n = 1));
+SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+ROLLBACK;
+
+-- what fails the whole call
+SELECT count(*) FROM orgsync.handle_events('{}', '{}');
+SELECT * FROM orgsync.handle_events(ARRAY['{}'::jsonb], '{}');
+SELECT * FROM orgsync.handle_events(NULL, '{}');
+SELECT * FROM orgsync.handle_events('{}', NULL);
+SELECT * FROM orgsync.handle_events('{}', '{}', NULL);
+SELECT * FROM orgsync.handle_events(ARRAY[ARRAY['{}'::jsonb]], ARRAY[ARRAY['{}']]);
+SELECT * FROM orgsync.handle_events((SELECT array_agg(headers) FROM signed WHERE n = 1),
+                                    (SELECT array_agg(body) FROM signed WHERE n = 1), 'no_such_endpoint');
+
+TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events, orgsync.secrets;
