@@ -41,5 +41,16 @@ FROM pg_proc p WHERE p.oid IN ('orgsync.handle_event(jsonb, text, text)'::regpro
                                'orgsync.handle_events(jsonb[], text[], text)'::regprocedure)
 ORDER BY p.proname;
 
+-- large columns are compressed with lz4; live-membership checks read only the index
+SELECT attrelid::regclass AS tbl, attname, attcompression FROM pg_attribute
+WHERE attrelid IN ('orgsync.events'::regclass, 'orgsync.organizations'::regclass, 'orgsync.users'::regclass,
+                   'orgsync.memberships'::regclass, 'orgsync.invitations'::regclass) AND attcompression <> ''
+ORDER BY attrelid::regclass::text, attname;
+VACUUM orgsync.memberships;
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT 1 FROM orgsync.memberships m
+WHERE m.user_id = 'user_1' AND m.organization_id = 'org_1' AND m.deleted_at IS NULL AND m.role = 'org:admin';
+RESET enable_seqscan;
+
 \c :regress_db
 DROP DATABASE regress_orgsync_upgrade;
