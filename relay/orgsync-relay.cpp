@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -614,10 +615,20 @@ int main(int argc, char **argv) {
       }));
   svr.set_logger(log_request);
 
+  // httplib 0.11 listens with a backlog of 5: in a burst of concurrent
+  // deliveries the kernel drops the connections past it, and each waits a
+  // second to try again. Its socket-options hook is what sees the listening
+  // socket (the last one it is called for is the one bound).
+  int listener = -1;
+  svr.set_socket_options([&listener](int sock) {
+    httplib::default_socket_options(sock);
+    listener = sock;
+  });
+
   int port = opt.port == 0 ? svr.bind_to_any_port(opt.host)
              : svr.bind_to_port(opt.host, opt.port) ? opt.port
                                                     : -1;
-  if (port < 0) {
+  if (port < 0 || listen(listener, SOMAXCONN) != 0) {
     std::fprintf(stderr, "orgsync-relay: cannot listen on %s:%d\n", opt.host.c_str(),
                  opt.port);
     return 1;
