@@ -1,6 +1,7 @@
-// orgsync-relay: a small HTTP front door that hands each Svix/Clerk webhook
-// delivery to orgsync.handle_event() and turns the outcome into the HTTP status
-// Svix acts on (2xx = done, anything else = retry later).
+// orgsync-relay: a small HTTP front door that hands Svix/Clerk webhook
+// deliveries to orgsync.handle_events() (the deliveries waiting at the same
+// moment, in one transaction) and turns each one's outcome into the HTTP
+// status Svix acts on (2xx = done, anything else = retry later).
 
 #include <httplib.h>
 #include <libpq-fe.h>
@@ -9,14 +10,17 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -26,7 +30,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kPoolWait = std::chrono::seconds(5);  // then 503: Svix retries
+// How long a delivery may wait for a database worker, or a request for a
+// connection; then 503 and Svix retries.
+constexpr auto kPoolWait = std::chrono::seconds(5);
 constexpr const char *kRetryAfter = "5";             // seconds, on every 503
 
 struct Options {
@@ -34,6 +40,7 @@ struct Options {
   int port = 8787;
   std::string database_url;  // empty: libpq reads the PG* environment
   int pool = 8;
+  size_t batch = 64;  // deliveries per handle_events call, at the most
   size_t max_body = 1 << 20;
   bool select_one = false;  // benchmark floor: SELECT 1 instead of handle_event
 };
@@ -151,11 +158,33 @@ std::string connection_error(PGconn *pg) {
   return nl == std::string::npos ? msg : msg.substr(0, nl);
 }
 
+// A statement the relay prepares on a connection the first time it runs it there.
+struct Statement {
+  const char *name, *sql;
+  int nparams;
+};
+
+// The benchmark floor: a round trip, nothing written.
+const Statement kSelectOne{"select_one", "SELECT 1", 0};
+// One delivery; the same columns as kHandleEvents, so that one function reads both.
+const Statement kHandleEvent{
+    "handle_event",
+    "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
+    "FROM orgsync.handle_event($1::jsonb, $2, $3) AS r",
+    3};
+// Several deliveries for one endpoint, in one transaction: a row each, in order.
+const Statement kHandleEvents{
+    "handle_events",
+    "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
+    "FROM orgsync.handle_events($1::jsonb[], $2::text[], $3) WITH ORDINALITY AS t(r, n) "
+    "ORDER BY n",
+    3};
+
 class Pool {
  public:
   struct Conn {
     PGconn *pg = nullptr;
-    bool prepared = false;  // the request statement, prepared on first use
+    std::set<const Statement *> prepared;  // on this session; cleared by a reset
   };
   struct Return {
     Pool *pool;
@@ -207,7 +236,7 @@ class Pool {
     PQconsumeInput(conn->pg);
     if (PQstatus(conn->pg) != CONNECTION_OK) {
       PQreset(conn->pg);
-      conn->prepared = false;
+      conn->prepared.clear();
       if (PQstatus(conn->pg) != CONNECTION_OK) {
         error = connection_error(conn->pg);
         return Lease(nullptr, Return{this});
@@ -230,6 +259,17 @@ class Pool {
   std::mutex mu_;
   std::condition_variable freed_;
 };
+
+// Runs `stmt` on `c`, preparing it first when this session has not yet.
+Result run(Pool::Conn &c, const Statement &stmt, const char *const *params) {
+  if (!c.prepared.count(&stmt)) {
+    Result p(PQprepare(c.pg, stmt.name, stmt.sql, stmt.nparams, nullptr), &PQclear);
+    if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) return p;
+    c.prepared.insert(&stmt);
+  }
+  return Result(PQexecPrepared(c.pg, stmt.name, stmt.nparams, params, nullptr, nullptr, 0),
+                &PQclear);
+}
 
 // ------------------------------------------------------------- worker threads
 
@@ -283,16 +323,7 @@ class BoundedQueue : public httplib::TaskQueue {
   std::condition_variable ready_, space_;
 };
 
-// ------------------------------------------------------------------- the relay
-
-// What the access log needs beyond the request and response. A request is
-// routed, answered and logged on one thread, so a thread_local carries it.
-struct LogContext {
-  Clock::time_point start;
-  bool started = false;
-  std::string result, sqlstate, error;
-};
-thread_local LogContext tl_log;
+// ---------------------------------------------------------------- deliveries
 
 // 503 exactly where a retry can help: lost or refused connections,
 // serialization failures and deadlocks, lock and statement timeouts,
@@ -308,9 +339,175 @@ int status_for_sqlstate(const std::string &s) {
   return 500;
 }
 
+// What one delivery is answered: its handle_event result when it was stored
+// (200), else an error and the SQLSTATE behind it, if any.
+struct Outcome {
+  int status = 0;
+  std::string json;    // the stored delivery's result
+  std::string result;  // its "status", for the log
+  std::string error, sqlstate;
+  size_t batch = 0;  // deliveries in the database call that answered it; 0: none
+};
+
+Outcome failure(int status, std::string error, std::string sqlstate = "") {
+  Outcome o;
+  o.status = status;
+  o.error = std::move(error);
+  o.sqlstate = std::move(sqlstate);
+  return o;
+}
+
+// Row `row` of a kHandleEvent or kHandleEvents result.
+Outcome outcome_of_row(const PGresult *r, int row) {
+  std::string status = PQgetvalue(r, row, 1);
+  if (status == "applied" || status == "duplicate" || status == "stale" ||
+      status == "ignored" || status == "invalid") {
+    Outcome o;
+    o.status = 200;
+    o.json = PQgetvalue(r, row, 0);
+    o.result = std::move(status);
+    return o;
+  }
+  // handle_events' answer for a delivery that handle_event would have raised
+  // an error on: answered as that error, whatever the size of its batch.
+  if (status == "rejected" && !PQgetisnull(r, row, 2)) {
+    std::string state = PQgetvalue(r, row, 2);
+    return failure(status_for_sqlstate(state), PQgetvalue(r, row, 3), state);
+  }
+  return failure(500, "handle_event returned an unexpected status");
+}
+
+// True when a call failed because the connection broke (the pool resets it
+// before its next use), rather than with an error the server raised.
+bool connection_lost(const PGresult *r, PGconn *pg) {
+  return PQstatus(pg) != CONNECTION_OK || !PQresultErrorField(r, PG_DIAG_SQLSTATE);
+}
+
+Outcome outcome_of_error(const PGresult *r, PGconn *pg) {
+  if (connection_lost(r, pg))
+    return failure(503, "database connection lost: " + connection_error(pg));
+  const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+  std::string state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  return failure(status_for_sqlstate(state), msg ? msg : "database error", state);
+}
+
+bool has_rows(const PGresult *r, size_t rows) {
+  return PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == static_cast<int>(rows);
+}
+
+// A delivery on its way to the database: the request thread that received it
+// waits on `outcome`, which a database worker sets.
+struct Delivery {
+  std::string headers, body, endpoint;
+  std::promise<Outcome> outcome;
+};
+
+// A PostgreSQL array literal of one field of each delivery: every element
+// double-quoted, with \ and " escaped, so that any text reads back as it was.
+std::string array_literal(const std::vector<Delivery *> &batch,
+                          std::string Delivery::*field) {
+  size_t size = 2;
+  for (const Delivery *d : batch) size += (d->*field).size() + 3;
+  std::string out;
+  out.reserve(size + size / 16);
+  out += '{';
+  for (const Delivery *d : batch) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char ch : d->*field) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+// Deliveries waiting for a database worker, oldest first. Each request thread
+// waits for its own delivery, so there are never more than HTTP threads.
+class PendingDeliveries {
+ public:
+  void push(Delivery *d) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(d);
+    }
+    ready_.notify_one();
+  }
+
+  // False when a worker has taken it already (and will answer it).
+  bool withdraw(Delivery *d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::find(queue_.begin(), queue_.end(), d);
+    if (it == queue_.end()) return false;
+    queue_.erase(it);
+    return true;
+  }
+
+  // Waits for a delivery, then takes the oldest one and the others waiting
+  // for the same endpoint (one call serves one endpoint), up to `max`, in
+  // order of arrival. Empty once stopped with nothing left.
+  std::vector<Delivery *> take(size_t max) {
+    std::vector<Delivery *> batch;
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return batch;
+    const Delivery *oldest = queue_.front();
+    for (auto it = queue_.begin(); it != queue_.end() && batch.size() < max;) {
+      if ((*it)->endpoint == oldest->endpoint) {
+        batch.push_back(*it);
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // What is left (another endpoint, or past `max`) may have had its wake-up
+    // spent on this worker.
+    bool left = !queue_.empty();
+    lock.unlock();
+    if (left) ready_.notify_one();
+    return batch;
+  }
+
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    ready_.notify_all();
+  }
+
+ private:
+  std::deque<Delivery *> queue_;
+  bool stopping_ = false;
+  std::mutex mu_;
+  std::condition_variable ready_;
+};
+
+// ------------------------------------------------------------------- the relay
+
+// What the access log needs beyond the request and response. A request is
+// routed, answered and logged on one thread, so a thread_local carries it.
+struct LogContext {
+  Clock::time_point start;
+  bool started = false;
+  size_t batch = 0;
+  std::string result, sqlstate, error;
+};
+thread_local LogContext tl_log;
+
 class Relay {
  public:
-  explicit Relay(const Options &opt) : opt_(opt), pool_(opt.database_url, opt.pool) {}
+  explicit Relay(const Options &opt) : opt_(opt), pool_(opt.database_url, opt.pool) {
+    for (int i = 0; i < opt.pool; i++) workers_.emplace_back([this] { work(); });
+  }
+
+  // Called once every request has been answered: the workers have nothing left.
+  ~Relay() {
+    pending_.stop();
+    for (auto &t : workers_) t.join();
+  }
 
   // Every method on every path comes through here. Bodies are always read
   // (up to the limit, the rest discarded) so a keep-alive connection stays in
@@ -340,19 +537,19 @@ class Relay {
     if (req.path == "/webhooks" ||
         (!endpoint.empty() && endpoint.find('/') == std::string::npos)) {
       if (req.method != "POST") return method_not_allowed(res, "POST");
-      webhook(req, res, body, endpoint.empty() ? "default" : endpoint);
+      webhook(req, res, std::move(body), endpoint.empty() ? "default" : endpoint);
     } else if (req.path == "/healthz") {
       if (req.method != "GET" && req.method != "HEAD")
         return method_not_allowed(res, "GET, HEAD");
-      healthz(res);
+      select_one(res);
     } else {
       fail(res, 404, "not found");
     }
   }
 
  private:
-  void webhook(const httplib::Request &req, httplib::Response &res,
-               const std::string &body, const std::string &endpoint) {
+  void webhook(const httplib::Request &req, httplib::Response &res, std::string body,
+               std::string endpoint) {
     // A genuine delivery is UTF-8 JSON; anything else cannot be a text parameter.
     if (!valid_utf8(body))
       return fail(res, 400, "body is not valid UTF-8 text (or contains NUL bytes)");
@@ -360,53 +557,86 @@ class Relay {
     if (!headers_json(req.headers, headers))
       return fail(res, 400, "a request header is not valid UTF-8");
     if (!valid_utf8(endpoint)) return fail(res, 400, "endpoint name is not valid UTF-8");
+    // The floor is one unbatched round trip per request.
+    if (opt_.select_one) return select_one(res);
 
+    Outcome o = deliver(Delivery{std::move(headers), std::move(body), std::move(endpoint), {}});
+    tl_log.batch = o.batch;
+    if (o.status != 200)
+      return fail(res, o.status, o.error, o.sqlstate.empty() ? nullptr : o.sqlstate.c_str());
+    tl_log.result = o.result;
+    reply(res, 200, o.json);
+  }
+
+  // Hands the delivery to the database workers and waits for its outcome.
+  Outcome deliver(Delivery d) {
+    auto outcome = d.outcome.get_future();
+    pending_.push(&d);
+    if (outcome.wait_for(kPoolWait) == std::future_status::timeout && pending_.withdraw(&d))
+      return failure(503, "database unavailable: no database worker free in time");
+    return outcome.get();
+  }
+
+  // A database worker, one per pool connection: each round sends every
+  // delivery waiting for one endpoint (up to --batch) in one call.
+  void work() {
+    for (;;) {
+      std::vector<Delivery *> batch = pending_.take(opt_.batch);
+      if (batch.empty()) return;  // stopped
+      std::string error;
+      auto conn = pool_.acquire(error);
+      if (conn) {
+        handle(*conn, batch);
+      } else {
+        for (Delivery *d : batch)
+          answer(d, failure(503, "database unavailable: " + error), 0);
+      }
+    }
+  }
+
+  // One handle_events call for the batch. When it fails as a whole, other
+  // than by a lost connection (a deadlock, or one delivery that makes it
+  // raise), each delivery goes again alone, so that one cannot fail its
+  // neighbours and a 2xx still means committed.
+  void handle(Pool::Conn &c, const std::vector<Delivery *> &batch) {
+    if (batch.size() > 1) {
+      std::string headers = array_literal(batch, &Delivery::headers);
+      std::string bodies = array_literal(batch, &Delivery::body);
+      const char *params[] = {headers.c_str(), bodies.c_str(), batch.front()->endpoint.c_str()};
+      Result r = run(c, kHandleEvents, params);
+      if (has_rows(r.get(), batch.size())) {
+        for (size_t i = 0; i < batch.size(); i++)
+          answer(batch[i], outcome_of_row(r.get(), static_cast<int>(i)), batch.size());
+        return;
+      }
+      Outcome failed = outcome_of_error(r.get(), c.pg);
+      if (connection_lost(r.get(), c.pg)) {
+        for (Delivery *d : batch) answer(d, failed, batch.size());
+        return;
+      }
+      std::fprintf(stderr, "event=batch_failed deliveries=%zu sqlstate=%s error=%s\n",
+                   batch.size(), logfmt(failed.sqlstate).c_str(), logfmt(failed.error).c_str());
+    }
+    for (Delivery *d : batch) {
+      const char *params[] = {d->headers.c_str(), d->body.c_str(), d->endpoint.c_str()};
+      Result r = run(c, kHandleEvent, params);
+      answer(d, has_rows(r.get(), 1) ? outcome_of_row(r.get(), 0) : outcome_of_error(r.get(), c.pg),
+             1);
+    }
+  }
+
+  // Wakes the request thread; `d` may be gone as soon as this returns.
+  static void answer(Delivery *d, Outcome o, size_t batch) {
+    o.batch = batch;
+    d->outcome.set_value(std::move(o));
+  }
+
+  // SELECT 1 on a pooled connection: /healthz, and the --select-one floor.
+  void select_one(httplib::Response &res) {
     std::string error;
     auto conn = pool_.acquire(error);
     if (!conn) return fail(res, 503, "database unavailable: " + error);
-
-    const char *params[] = {headers.c_str(), body.c_str(), endpoint.c_str()};
-    Result r = execute(*conn, params);
-    if (PQresultStatus(r.get()) == PGRES_TUPLES_OK && PQntuples(r.get()) == 1) {
-      if (opt_.select_one) return reply(res, 200, R"({"status":"ok"})");
-      std::string status = PQgetvalue(r.get(), 0, 1);
-      if (status != "applied" && status != "duplicate" && status != "stale" &&
-          status != "ignored" && status != "invalid")
-        return fail(res, 500, "handle_event returned an unexpected status");
-      tl_log.result = status;
-      return reply(res, 200, PQgetvalue(r.get(), 0, 0));
-    }
-
-    const char *state = PQresultErrorField(r.get(), PG_DIAG_SQLSTATE);
-    if (!state || PQstatus(conn->pg) != CONNECTION_OK) {
-      // The connection broke; the pool resets it before its next use.
-      return fail(res, 503, "database connection lost: " + connection_error(conn->pg));
-    }
-    const char *msg = PQresultErrorField(r.get(), PG_DIAG_MESSAGE_PRIMARY);
-    fail(res, status_for_sqlstate(state), msg ? msg : "database error", state);
-  }
-
-  // The request statement, prepared once per connection (again after a reset).
-  Result execute(Pool::Conn &c, const char *const *params) {
-    const char *sql = opt_.select_one
-                          ? "SELECT 1"
-                          : "SELECT r::text, r->>'status' "
-                            "FROM orgsync.handle_event($1::jsonb, $2, $3) AS r";
-    int nparams = opt_.select_one ? 0 : 3;
-    if (!c.prepared) {
-      Result p(PQprepare(c.pg, "relay", sql, nparams, nullptr), &PQclear);
-      if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) return p;
-      c.prepared = true;
-    }
-    return Result(PQexecPrepared(c.pg, "relay", nparams, params, nullptr, nullptr, 0),
-                  &PQclear);
-  }
-
-  void healthz(httplib::Response &res) {
-    std::string error;
-    auto conn = pool_.acquire(error);
-    if (!conn) return fail(res, 503, "database unavailable: " + error);
-    Result r(PQexec(conn->pg, "SELECT 1"), &PQclear);
+    Result r = run(*conn, kSelectOne, nullptr);
     if (PQresultStatus(r.get()) != PGRES_TUPLES_OK)
       return fail(res, 503, "database unavailable: " + connection_error(conn->pg));
     reply(res, 200, R"({"status":"ok"})");
@@ -437,6 +667,8 @@ class Relay {
 
   const Options &opt_;
   Pool pool_;
+  PendingDeliveries pending_;
+  std::vector<std::thread> workers_;
 };
 
 void log_request(const httplib::Request &req, const httplib::Response &res) {
@@ -451,6 +683,7 @@ void log_request(const httplib::Request &req, const httplib::Response &res) {
     std::snprintf(buf, sizeof buf, " latency_ms=%.1f", ms.count());
     line += buf;
   }
+  if (tl_log.batch) line += " batch=" + std::to_string(tl_log.batch);
   if (!tl_log.result.empty()) line += " result=" + tl_log.result;
   if (!tl_log.sqlstate.empty()) line += " sqlstate=" + logfmt(tl_log.sqlstate);
   if (!tl_log.error.empty()) line += " error=" + logfmt(tl_log.error);
@@ -464,14 +697,18 @@ void log_request(const httplib::Request &req, const httplib::Response &res) {
 const char *kUsage =
     "usage: orgsync-relay [options]\n"
     "\n"
-    "Receives Clerk webhooks (sent through Svix) and hands each delivery to\n"
-    "orgsync.handle_event() in PostgreSQL.\n"
+    "Receives Clerk webhooks (sent through Svix) and hands them to\n"
+    "orgsync.handle_events() in PostgreSQL: the deliveries waiting at the same\n"
+    "moment go in one transaction, each answered with its own result.\n"
     "\n"
     "  --listen HOST:PORT       address to listen on (port 0: any free port)\n"
     "                           [ORGSYNC_RELAY_LISTEN, default 127.0.0.1:8787]\n"
     "  --database-url CONNINFO  libpq connection string or URI\n"
     "                           [ORGSYNC_RELAY_DATABASE_URL, default empty: PG* variables]\n"
-    "  --pool N                 database connections [ORGSYNC_RELAY_POOL, default 8]\n"
+    "  --pool N                 database connections, each with its worker\n"
+    "                           [ORGSYNC_RELAY_POOL, default 8]\n"
+    "  --batch N                deliveries per transaction, at the most (1: one each)\n"
+    "                           [ORGSYNC_RELAY_BATCH, default 64]\n"
     "  --max-body BYTES         largest accepted body\n"
     "                           [ORGSYNC_RELAY_MAX_BODY, default 1048576]\n"
     "  --select-one             benchmark floor: POST /webhooks runs SELECT 1 instead\n"
@@ -505,6 +742,9 @@ bool apply(Options &opt, const std::string &name, const std::string &value) {
   } else if (name == "pool") {
     if (!parse_number(value, 1, 1000, n)) return false;
     opt.pool = static_cast<int>(n);
+  } else if (name == "batch") {
+    if (!parse_number(value, 1, 1000, n)) return false;
+    opt.batch = static_cast<size_t>(n);
   } else {  // max-body: the callers pass known names only
     if (!parse_number(value, 1, 1ULL << 30, n)) return false;
     opt.max_body = static_cast<size_t>(n);
@@ -522,6 +762,7 @@ Options parse_options(int argc, char **argv) {
   const char *env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},
                           {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
                           {"ORGSYNC_RELAY_POOL", "pool"},
+                          {"ORGSYNC_RELAY_BATCH", "batch"},
                           {"ORGSYNC_RELAY_MAX_BODY", "max-body"}};
   for (auto &e : env) {
     const char *v = std::getenv(e[0]);
@@ -539,7 +780,7 @@ Options parse_options(int argc, char **argv) {
     }
     std::string name = arg.substr(0, arg.find('=')), value;
     if (name != "--listen" && name != "--database-url" && name != "--pool" &&
-        name != "--max-body")
+        name != "--batch" && name != "--max-body")
       die("unknown option " + name);
     if (name.size() < arg.size()) {
       value = arg.substr(name.size() + 1);
@@ -580,8 +821,9 @@ int main(int argc, char **argv) {
   Relay relay(opt);
   httplib::Server svr;
   // Twice the pool: idle keep-alive connections also hold a thread, and must
-  // not starve requests that could use a free database connection.
-  size_t threads = 2 * static_cast<size_t>(opt.pool);
+  // not starve requests that could use a free database connection; plus a
+  // batch, so that a full one can gather while every connection is busy.
+  size_t threads = 2 * static_cast<size_t>(opt.pool) + opt.batch;
   svr.new_task_queue = [threads] { return new BoundedQueue(threads, 4 * threads); };
   svr.set_payload_max_length(opt.max_body);
   svr.set_tcp_nodelay(true);  // headers and body are separate writes
@@ -614,7 +856,6 @@ int main(int argc, char **argv) {
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.set_logger(log_request);
-
   // httplib 0.11 listens with a backlog of 5: in a burst of concurrent
   // deliveries the kernel drops the connections past it, and each waits a
   // second to try again. Its socket-options hook is what sees the listening
@@ -634,8 +875,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   bool v6 = opt.host.find(':') != std::string::npos;
-  std::printf("orgsync-relay listening on http://%s%s%s:%d (pool %d)\n", v6 ? "[" : "",
-              opt.host.c_str(), v6 ? "]" : "", port, opt.pool);
+  std::printf("orgsync-relay listening on http://%s%s%s:%d (pool %d, batch %zu)\n",
+              v6 ? "[" : "", opt.host.c_str(), v6 ? "]" : "", port, opt.pool, opt.batch);
   std::fflush(stdout);
 
   std::thread([&svr, &stop_signals] {
@@ -648,6 +889,6 @@ int main(int argc, char **argv) {
   }).detach();
 
   // Returns once stopped and every request in flight has been answered; the
-  // pool's connections close when `relay` goes out of scope.
+  // workers stop and the pool's connections close when `relay` goes out of scope.
   return svr.listen_after_bind() ? 0 : 1;
 }

@@ -128,6 +128,50 @@ function newUser() {
 const countEvents = async (ids) =>
   (await sql('SELECT count(*)::int AS n FROM orgsync.events WHERE id = ANY($1)', [ids]))[0].n;
 
+const postAll = (r, deliveries) =>
+  Promise.all(deliveries.map(({ body, headers }) => post(r, body, headers)));
+
+// The batch= of each of the relay's log lines for these delivery ids.
+function batchesOf(r, ids) {
+  const batches = [];
+  for (const line of r.log.split('\n')) {
+    const m = / delivery_id=(\S+) .* batch=(\d+)/.exec(line);
+    if (m && ids.includes(m[1])) batches.push(Number(m[2]));
+  }
+  return batches;
+}
+
+// Sends `burst` while an earlier delivery is blocked inside Postgres (behind a
+// lock on orgsync.events) on relay `r` of one connection, so the whole burst
+// waits in the relay and then goes to the database as one batch; runs
+// `whileQueued` before letting go. Resolves to the burst's responses.
+async function sendQueued(r, burst, whileQueued = async () => {}) {
+  const locker = new pg.Client(pgConfig);
+  await locker.connect();
+  try {
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE orgsync.events IN ACCESS EXCLUSIVE MODE');
+    const blocker = newUser();
+    const first = post(r, blocker.body, signed(blocker.body, { id: blocker.id }));
+    await waitFor('a delivery blocked in Postgres', async () => (await sql(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE application_name = 'orgsync-relay' AND wait_event_type = 'Lock'`))[0].n === 1);
+    const responses = postAll(r, burst);
+    await sleep(400); // for the burst to reach the relay's queue
+    await whileQueued();
+    await locker.query('COMMIT');
+    assert.equal((await first).status, 200);
+    return await responses;
+  } finally {
+    await locker.end();
+  }
+}
+
+const signedUsers = (n) => Array.from({ length: n }, () => {
+  const u = newUser();
+  return { ...u, headers: signed(u.body, { id: u.id }) };
+});
+
 // ------------------------------------------------------------------ setup
 
 before(async () => {
@@ -365,32 +409,21 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
   assert.equal((await fetch(relay.url + '/healthz')).status, 200);
 });
 
-test('SIGTERM: requests in flight finish with 2xx, new connections are refused, exit 0', async () => {
-  const r = await startRelay('--pool', '4');
-  const users = [newUser(), newUser(), newUser()];
-
-  // Hold the events table so the deliveries are stuck inside handle_event.
-  const locker = new pg.Client(pgConfig);
-  await locker.connect();
-  await locker.query('BEGIN');
-  await locker.query('LOCK TABLE orgsync.events IN ACCESS EXCLUSIVE MODE');
-  const inflight = users.map(({ id, body }) => post(r, body, signed(body, { id })));
-  await waitFor('three blocked deliveries', async () => (await sql(
-    `SELECT count(*)::int AS n FROM pg_stat_activity
-     WHERE application_name = 'orgsync-relay' AND wait_event_type = 'Lock'`))[0].n === 3);
-
-  r.child.kill('SIGTERM');
-  await waitFor('the relay to stop listening', () => r.log.includes('event=shutdown signal=TERM'));
-  await assert.rejects(fetch(r.url + '/healthz'), 'the listener is closed');
-
-  await locker.query('COMMIT');
-  await locker.end();
-  for (const res of await Promise.all(inflight)) {
+test('SIGTERM: requests in flight and queued finish with 2xx, new connections are refused, exit 0', async () => {
+  const r = await startRelay('--pool', '1');
+  const queued = signedUsers(3);
+  const responses = await sendQueued(r, queued, async () => {
+    r.child.kill('SIGTERM');
+    await waitFor('the relay to stop listening', () => r.log.includes('event=shutdown signal=TERM'));
+    await assert.rejects(fetch(r.url + '/healthz'), 'the listener is closed');
+  });
+  for (const res of responses) {
     assert.equal(res.status, 200);
     assert.equal(res.json.status, 'applied');
   }
   assert.deepEqual(await r.exited, { code: 0, signal: null });
-  assert.equal(await countEvents(users.map((u) => u.id)), 3);
+  assert.equal(await countEvents(queued.map((u) => u.id)), 3);
+  assert.deepEqual(batchesOf(r, queued.map((u) => u.id)), [3, 3, 3], 'the queued ones went as a batch');
 });
 
 test('--select-one answers from SELECT 1 without handle_event', async () => {
@@ -400,12 +433,105 @@ test('--select-one answers from SELECT 1 without handle_event', async () => {
   assert.deepEqual(res.json, { status: 'ok' });
 });
 
+test('a burst of genuine and forged deliveries: each gets its own answer, in batches', async () => {
+  const genuine = signedUsers(64);
+  const forged = Array.from({ length: 16 }, (_, i) => {
+    const { id, body } = newUser();
+    const headers = i % 2 ? signed(body, { id, secret: 'whsec_' + randomBytes(24).toString('base64') })
+      : signed(body.replace('"user_', '"user_x'), { id }); // signed for another body
+    return { id, body, headers };
+  });
+  // Forged ones spread among the genuine ones.
+  const burst = genuine.flatMap((g, i) => (i % 4 === 0 ? [g, forged[i / 4]] : [g]));
+
+  const responses = await postAll(relay, burst);
+  responses.forEach((res, i) => {
+    const isForged = forged.includes(burst[i]);
+    assert.equal(res.status, isForged ? 401 : 200, JSON.stringify(res.json));
+    if (isForged) assert.equal(res.json.sqlstate, '28000');
+    else assert.deepEqual([res.json.status, res.json.delivery_id], ['applied', burst[i].id]);
+  });
+  assert.equal(await countEvents(genuine.map((g) => g.id)), 64);
+  assert.equal(await countEvents(forged.map((f) => f.id)), 0);
+  const batches = batchesOf(relay, burst.map((d) => d.id));
+  assert.equal(batches.length, burst.length, 'one log line with batch= per delivery');
+  assert.ok(batches.some((b) => b > 1), `some went in a batch: ${batches}`);
+});
+
+test('the same delivery several times in one batch: applied once, then duplicate', async () => {
+  const r = await startRelay('--pool', '1');
+  const [user] = signedUsers(1);
+  const others = signedUsers(4);
+  const burst = [...others.slice(0, 2), user, user, user, ...others.slice(2), user];
+
+  const responses = await sendQueued(r, burst);
+  assert.ok(responses.every((res) => res.status === 200));
+  const statuses = responses.filter((_, i) => burst[i] === user).map((res) => res.json.status);
+  assert.deepEqual(statuses, ['applied', 'duplicate', 'duplicate', 'duplicate'], 'in order of arrival');
+  assert.equal(await countEvents([user.id]), 1);
+  assert.deepEqual(batchesOf(r, [user.id]), [8, 8, 8, 8]);
+});
+
+test('bodies with quotes, backslashes and non-ASCII text reach Postgres byte for byte in a batch', async () => {
+  const r = await startRelay('--pool', '1');
+  const burst = signedUsers(3).map(({ id, body }, i) => {
+    const event = JSON.parse(body);
+    event.data.first_name = ['Zoë "Z" \\ \\\\', '{"a":[1,2]}, NULL', '\u00e9\u{1F600}\t\\"'][i];
+    const text = JSON.stringify(event, null, i); // i = 0: compact; else indented
+    return { id, body: text, headers: signed(text, { id }) };
+  });
+  const responses = await sendQueued(r, burst);
+  assert.deepEqual(responses.map((res) => res.json.status), ['applied', 'applied', 'applied']);
+  const rows = await sql('SELECT id, payload FROM orgsync.events WHERE id = ANY($1)', [burst.map((d) => d.id)]);
+  for (const d of burst) assert.equal(rows.find((row) => row.id === d.id).payload, d.body);
+  assert.deepEqual(batchesOf(r, burst.map((d) => d.id)), [3, 3, 3]);
+});
+
+test('a delivery that fails its whole batch fails alone: its neighbours are still applied', async () => {
+  const r = await startRelay('--pool', '1');
+  const neighbours = signedUsers(12);
+  const [poison] = signedUsers(1);
+  await sql(`CREATE FUNCTION public.poison() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'poisoned delivery'; END $$`);
+  await sql(`CREATE TRIGGER poison BEFORE INSERT ON orgsync.events FOR EACH ROW
+    WHEN (NEW.id = '${poison.id}') EXECUTE FUNCTION public.poison()`);
+  try {
+    const burst = [...neighbours.slice(0, 6), poison, ...neighbours.slice(6)];
+    const responses = await sendQueued(r, burst);
+    responses.forEach((res, i) => {
+      if (burst[i] === poison) {
+        assert.equal(res.status, 500, JSON.stringify(res.json));
+        assert.equal(res.json.error, 'poisoned delivery');
+      } else {
+        assert.equal(res.status, 200, JSON.stringify(res.json));
+        assert.equal(res.json.status, 'applied');
+      }
+    });
+  } finally {
+    await sql('DROP TRIGGER poison ON orgsync.events');
+    await sql('DROP FUNCTION public.poison()');
+  }
+  assert.equal(await countEvents(neighbours.map((u) => u.id)), 12);
+  assert.equal(await countEvents([poison.id]), 0);
+  assert.match(r.log, /^event=batch_failed deliveries=13 sqlstate=P0001 error="poisoned delivery"$/m);
+  // Each went again alone after the batch failed.
+  assert.deepEqual(batchesOf(r, [...neighbours, poison].map((u) => u.id)), Array(13).fill(1));
+});
+
+test('--batch 1: one delivery per transaction, as before batching', async () => {
+  const r = await startRelay('--pool', '1', '--batch', '1');
+  const burst = signedUsers(6);
+  const responses = await sendQueued(r, burst);
+  assert.deepEqual(responses.map((res) => [res.status, res.json.status]), Array(6).fill([200, 'applied']));
+  assert.deepEqual(batchesOf(r, burst.map((d) => d.id)), Array(6).fill(1));
+});
+
 test('one logfmt line per request, without secrets, signatures or bodies', () => {
   const lines = relay.log.trim().split('\n');
   const requests = lines.filter((l) => l.startsWith('method='));
   assert.ok(requests.length > 50);
   assert.ok(requests.every((l) => / status=\d{3}( |$)/.test(l)));
-  assert.ok(requests.some((l) => /^method=POST path=\/webhooks status=200 delivery_id=msg_\w+ latency_ms=[\d.]+ result=applied$/.test(l)));
+  assert.ok(requests.some((l) => /^method=POST path=\/webhooks status=200 delivery_id=msg_\w+ latency_ms=[\d.]+ batch=\d+ result=applied$/.test(l)));
   assert.ok(requests.some((l) => / status=401 .*sqlstate=28/.test(l)));
   assert.ok(requests.some((l) => / status=503 .*error=/.test(l)));
   for (const secretish of [SECRET, 'v1,', 'Acme', 'whsec_', 'user_2g7np7']) {
