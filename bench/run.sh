@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # orgsync benchmarks, on a throwaway cluster started here and removed at the
-# end (fsync on; default settings apart from test/cluster.sh's shared_buffers).
+# end (fsync on; default settings apart from shared_buffers, see below).
 #
 #   bench/run.sh            every part; the scale part at 1/10 size (~10 min,
 #                           plus the relay part's own time)
@@ -8,9 +8,12 @@
 #                           organizations, 2M memberships: ~10 min, ~8 GB of disk)
 #   bench/run.sh delivery|memory|relay    one part
 #
-# Settings (environment): BENCH_N deliveries in part 1 (20000), BENCH_REPS
+# Settings (environment): BENCH_N deliveries in part 1 (20000), BENCH_BATCH
+# deliveries per handle_events call in part 1 (100), BENCH_REPS
 # timed repeats (3), BENCH_SCALE (1 for `scale`, else 0.1), BENCH_MEMORY_CALLS
-# (100000), BENCH_PERF=0 to skip the perf profile.
+# (100000), BENCH_PERF=0 to skip the perf profile, BENCH_SHARED_BUFFERS (8GB for
+# `scale`, so that the mirror tables stay in Postgres's cache as a production
+# server's working set would; else test/cluster.sh's 256MB).
 # Details go to bench/results/*.txt; the Markdown summary goes to stdout and to
 # bench/results/summary-<mode>.txt. Progress goes to stderr.
 set -euo pipefail
@@ -25,6 +28,7 @@ N=${BENCH_N:-20000}
 REPS=${BENCH_REPS:-3}
 SCALE=${BENCH_SCALE:-$([ "$mode" = scale ] && echo 1 || echo 0.1)}
 MEMORY_CALLS=${BENCH_MEMORY_CALLS:-100000}
+BATCH=${BENCH_BATCH:-100}
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 results=$PWD/bench/results
 mkdir -p "$results"
@@ -39,6 +43,12 @@ cleanup() {
 trap cleanup EXIT
 test/cluster.sh start "$work/cluster" "$port"
 eval "$(test/cluster.sh env "$work/cluster" "$port")"
+SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-$([ "$mode" = scale ] && echo 8GB || echo 256MB)}
+if [ "$SHARED_BUFFERS" != 256MB ]; then
+  psql -X -q -c "ALTER SYSTEM SET shared_buffers = '$SHARED_BUFFERS'"
+  test/cluster.sh stop "$work/cluster"
+  test/cluster.sh start "$work/cluster" "$port"
+fi
 export PGOPTIONS="-c client_min_messages=warning"
 
 log() { echo "[bench $(date +%T)] $*" >&2; }
@@ -68,7 +78,7 @@ machine() {
 Machine: $(nproc) cores ($cpu), $mem RAM, Linux $(uname -r), $(val -c "SELECT split_part(version(), ' (', 1)");
 orgsync at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), installed module built $(date -u -r "$module" '+%Y-%m-%d %H:%M UTC')
 (sha256 $(sha256sum "$module" | cut -c1-12)).
-fsync on, shared_buffers 256MB, other settings default. Taken $(date -u '+%Y-%m-%d %H:%M UTC') on a
+fsync on, shared_buffers $(val -c 'SHOW shared_buffers'), other settings default. Taken $(date -u '+%Y-%m-%d %H:%M UTC') on a
 shared machine: other jobs were running (load average at start: $(cut -d' ' -f1-3 /proc/loadavg)),
 so single figures can be off by 10-20%; repeated runs are shown as median (min-max).
 EOF
@@ -96,6 +106,14 @@ part_delivery() {
         "SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
       if [ "$run" = 1 ]; then waldump "$impl"; fi
     done
+    log "part 1: orgsync.handle_events in batches of $BATCH, run $run of $REPS"
+    reset orgsync bench.source
+    sql -c "CREATE TABLE bench_batches AS SELECT (n - 1) / $BATCH AS batch, array_agg(headers ORDER BY n) AS headers,
+                                                 array_agg(body ORDER BY n) AS bodies
+            FROM bench_deliveries GROUP BY 1" -c "VACUUM ANALYZE bench_batches" >/dev/null
+    timed "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "orgsync-batches" "$run" "$N" \
+      "SELECT count(*) FROM (SELECT * FROM bench_batches ORDER BY batch) b, orgsync.handle_events(b.headers, b.bodies)"
+    sql -c "DROP TABLE bench_batches" >/dev/null
   done
   sql -f bench/compare.sql >"$results/compare.txt"
   local statuses
@@ -163,15 +181,19 @@ plpgsql, with pgcrypto's \`hmac()\` and \`::jsonb\`.
 | | wall µs | backend CPU µs | waiting for a CPU | WAL bytes |
 |---|---:|---:|---:|---:|
 EOF
-  val -c "SELECT format('| \`%s.handle_event\` | %s | %s | %s%% | %s |', label, wall_us, cpu_us, waited_pct, wal_bytes)
-          FROM bench.summary WHERE part = 'delivery' ORDER BY label DESC"
-  val -c "SELECT format('| ratio orgsync / baseline (target ≤ 0.25) | %s | %s | | |',
+  val -c "SELECT format('| %s | %s | %s | %s%% | %s |',
+                        CASE label WHEN 'orgsync-batches' THEN '\`orgsync.handle_events\`, $BATCH deliveries per call'
+                                   ELSE '\`' || label || '.handle_event\`' END, wall_us, cpu_us, waited_pct, wal_bytes)
+          FROM bench.summary WHERE part = 'delivery' ORDER BY label = 'baseline', label"
+  val -c "SELECT format('| ratio %s / baseline (target ≤ 0.25) | %s | %s | | |',
+                        CASE o.label WHEN 'orgsync' THEN 'handle_event' ELSE 'handle_events' END,
                         round((o.seconds / b.seconds)::numeric, 2), round((o.cpu_seconds / b.cpu_seconds)::numeric, 2))
           FROM bench.summary o, bench.summary b
-          WHERE o.part = 'delivery' AND o.label = 'orgsync' AND b.part = 'delivery' AND b.label = 'baseline'"
+          WHERE o.part = 'delivery' AND o.label IN ('orgsync', 'orgsync-batches') AND b.part = 'delivery' AND b.label = 'baseline'
+          ORDER BY o.label"
   cat <<EOF
 
-Same final tables: $(awk -F'|' 'NR > 2 {m += $4} END {print m + 0}' "$results/compare.txt") mismatching rows between the two schemas' tables (every
+Same final tables (\`handle_events\`' last run against the baseline's): $(awk -F'|' 'NR > 2 {m += $4} END {print m + 0}' "$results/compare.txt") mismatching rows between the two schemas' tables (every
 column but \`events.received_at\` and the digest in \`sync_version\`; \`bench/compare.sql\`).
 Statuses: $statuses.
 
@@ -312,6 +334,15 @@ load() {
   done
 }
 
+# Vacuumed (index-only scans need the visibility map), analysed, and read into
+# shared buffers, as a server's working set is after it has run for a while.
+warm() {
+  sql -c "VACUUM ANALYZE" -c "CHECKPOINT" -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+    -c "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c
+        WHERE c.oid IN (SELECT oid FROM pg_class WHERE relnamespace = 'orgsync'::regnamespace AND relkind IN ('r', 'i')
+                        UNION ALL SELECT reltoastrelid FROM pg_class WHERE relnamespace = 'orgsync'::regnamespace AND reltoastrelid <> 0)" >/dev/null
+}
+
 # measure STAGE USERS ORGS MEMBERSHIPS: single deliveries and is_member at this size
 measure() {
   local stage=$1 users=$2 orgs=$3 memberships=$4 name
@@ -388,12 +419,12 @@ part_scale() {
     load users 1 "$first_users"
     load organizations 1 "$first_orgs"
     load memberships 1 "$first_memberships"
-    sql -c "VACUUM ANALYZE" -c "CHECKPOINT"
+    warm
     measure 1 "$first_users" "$first_orgs" "$first_memberships"
     load users $((first_users + 1)) "$users"
     load organizations $((first_orgs + 1)) "$orgs"
     load memberships $((first_memberships + 1)) "$memberships"
-    sql -c "VACUUM ANALYZE" -c "CHECKPOINT"
+    warm
     measure 2 "$users" "$orgs" "$memberships"
     log "part 2: report; df: $(df -h --output=avail / | tail -1)"
     {
