@@ -2,7 +2,7 @@
 // orgsync tables end exactly as Clerk's state (the model).
 //
 // For each random Clerk history (seeded, printed): deliver it through
-// orgsync.handle_event, signed with the official svix package, in Clerk's order
+// orgsync.handle_event(s), signed with the official svix package, in Clerk's order
 // and then in K other orders with ~20% duplicated deliveries; after each run
 // compare every table with the model, then truncate.
 //
@@ -13,7 +13,10 @@
 //   ORGSYNC_PROPERTY_BASE_SEED=7   derive the histories' seeds from this (default: random)
 //   ORGSYNC_PROPERTY_BATCH=256     deliveries per statement (1: one round trip,
 //                                  so one transaction, per delivery); default:
-//                                  256 for even orders, 1 for odd ones
+//                                  orders k = 0, 3, ...: 256 handle_event calls
+//                                  per statement; k = 1, 4, ...: one per
+//                                  transaction; k = 2, 5, ...: handle_events
+//                                  calls of 1-40 deliveries (random sizes)
 //   ORGSYNC_PROPERTY_MUTANT=lww    expect what a broken merge would give instead
 //                                  of the model: the test must then fail
 // Needs PG* variables pointing at a server where orgsync can be created.
@@ -25,7 +28,7 @@ import { generateHistory } from './generator.mjs';
 import { expectedTables, rowsFromMirror, diffTables } from './model.mjs';
 import { mergeDeliveries, MUTANTS } from './reference.mjs';
 import { deliveryOrders } from './orders.mjs';
-import { subSeed } from './prng.mjs';
+import { Rng, subSeed } from './prng.mjs';
 import { connect, newSecret, reset, deliver, readTables, eventsSummary } from './db.mjs';
 
 const env = process.env;
@@ -80,6 +83,15 @@ function explain(history, order, diff) {
   return lines;
 }
 
+// Order k's deliveries through one of the three paths (see the top comment).
+function deliverAsOrder(client, secret, deliveries, k, seed) {
+  if (k % 3 === 2) {
+    const rng = new Rng(seed);
+    return deliver(client, secret, deliveries, BATCH ? () => BATCH : () => rng.int(1, 40), 'handle_events');
+  }
+  return deliver(client, secret, deliveries, BATCH ?? (k % 3 === 1 ? 1 : 256));
+}
+
 test('orgsync converges to Clerk\'s state whatever the delivery order', { timeout: 6 * 3600_000 }, async () => {
   const client = await connect();
   const secret = newSecret();
@@ -96,7 +108,7 @@ test('orgsync converges to Clerk\'s state whatever the delivery order', { timeou
       let bad = 0, n = 0;
       for (const [k, order] of orders.entries()) {
         await reset(client);
-        const results = await deliver(client, secret, order.deliveries, BATCH ?? (k % 2 ? 1 : 256));
+        const results = await deliverAsOrder(client, secret, order.deliveries, k, subSeed(seed, 1000 + k));
         const problems = [];
         order.deliveries.forEach((d, i) => {
           const r = results[i] || {};

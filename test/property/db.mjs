@@ -1,4 +1,4 @@
-// Talking to the extension: signed deliveries through orgsync.handle_event and
+// Talking to the extension: signed deliveries through orgsync.handle_event(s) and
 // the mirror tables read back in the model's row shape.
 
 import pg from 'pg';
@@ -20,25 +20,34 @@ export async function reset(client) {
   await client.query('TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events');
 }
 
-// Each delivery is one handle_event call, signed just before it is sent;
-// a batch goes in one statement (autocommit), evaluated in list order.
-const DELIVER = `
-  SELECT orgsync.handle_event(x.h::jsonb, x.b) AS r
-  FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(h, b, n)
-  ORDER BY x.n`;
+// Each delivery is signed just before it is sent. A batch goes in one
+// statement (autocommit): handle_event on each delivery, in list order, or
+// one orgsync.handle_events call.
+const DELIVER = {
+  handle_event: `
+    SELECT orgsync.handle_event(x.h::jsonb, x.b) AS r
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS x(h, b, n)
+    ORDER BY x.n`,
+  handle_events: `
+    SELECT r FROM orgsync.handle_events($1::jsonb[], $2::text[]) WITH ORDINALITY AS t(r, n)
+    ORDER BY n`,
+};
 
-export async function deliver(client, secret, deliveries, batchSize = 256) {
+// batchSize: a number, or a function giving the size of each next batch.
+export async function deliver(client, secret, deliveries, batchSize = 256, via = 'handle_event') {
   const wh = new Webhook(secret);
   const results = [];
-  for (let i = 0; i < deliveries.length; i += batchSize) {
-    const batch = deliveries.slice(i, i + batchSize);
+  const nextSize = typeof batchSize === 'function' ? batchSize : () => batchSize;
+  for (let i = 0, size; i < deliveries.length; i += size) {
+    size = nextSize();
+    const batch = deliveries.slice(i, i + size);
     const now = new Date();
     const headers = batch.map((d) => JSON.stringify({
       'svix-id': d.msgId,
       'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
       'svix-signature': wh.sign(d.msgId, now, d.body),
     }));
-    const res = await client.query(DELIVER, [headers, batch.map((d) => d.body)]);
+    const res = await client.query(DELIVER[via], [headers, batch.map((d) => d.body)]);
     for (const row of res.rows) results.push(row.r);
   }
   return results;
