@@ -11,3 +11,12 @@ BEGIN
   INSERT INTO orgsync.events VALUES (headers ->> 'svix-id', body) ON CONFLICT DO NOTHING;
   RETURN CASE WHEN FOUND THEN '{"status": "applied"}' ELSE '{"status": "duplicate"}' END;
 END $$;
+-- The relay's batch form: the same insert for each delivery, all in the one
+-- transaction of the call, so the floor commits once per batch as orgsync does.
+CREATE FUNCTION orgsync.handle_events(headers jsonb[], bodies text[], endpoint text DEFAULT 'default')
+RETURNS SETOF jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 1 .. cardinality(bodies) LOOP
+    RETURN NEXT orgsync.handle_event(headers[i], bodies[i], endpoint);
+  END LOOP;
+END $$;

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Relay throughput and latency: wrk posts distinct signed Clerk deliveries to
-#   orgsync   relay/orgsync-relay --pool 16, calling orgsync.handle_event
-#   select-1  the same relay with --select-one (floor: HTTP + libpq + a round trip)
-#   write-1   the same relay on a database whose orgsync.handle_event only
-#             inserts (id, body) and commits (floor-write.sql): the commit floor
-#   node      bench/relay/node-handler.mjs (node:http + svix + pg Pool of 16)
-# at 1, 4 and 16 connections (interleaved), BENCH_RELAY_RUNS times (2); then
+#   orgsync          relay/orgsync-relay with its defaults (batches of the
+#                    deliveries waiting, orgsync.handle_events)
+#   orgsync-batch-1  the relay with --batch 1 --pool 16: a transaction per
+#                    delivery, as it ran before batching
+#   select-1         the relay with --select-one --pool 16 (floor: HTTP + libpq
+#                    + a round trip per request)
+#   write-1          the relay with its defaults on a database whose
+#                    orgsync.handle_event(s) only insert (id, body) and commit
+#                    (floor-write.sql): the commit floor
+#   node             bench/relay/node-handler.mjs (node:http + svix + pg Pool of 16)
+# at 1, 4 and 16 connections (interleaved), and orgsync with each --pool of
+# BENCH_RELAY_POOLS at the most connections, BENCH_RELAY_RUNS times (2); then
 # checks that the Node handler and orgsync leave the same tables for the same
 # deliveries (in order over 1 connection, and over 16).
 #
@@ -16,18 +22,21 @@
 # test/node_modules (cd test && npm ci). Starts its own cluster (fsync on)
 # unless bench/run.sh passes one (PG* variables and BENCH_RESULTS set).
 # Settings: BENCH_RELAY_SECONDS per point (12), BENCH_RELAY_RUNS (2),
-# BENCH_RELAY_CONNECTIONS ("1 4 16"), BENCH_RELAY_CHECK (5000 deliveries).
+# BENCH_RELAY_CONNECTIONS ("1 4 16"), BENCH_RELAY_POOLS ("1 2 4 16"),
+# BENCH_RELAY_CHECK (5000 deliveries).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 DURATION=${BENCH_RELAY_SECONDS:-12}
 RUNS=${BENCH_RELAY_RUNS:-2}
 CONNECTIONS=${BENCH_RELAY_CONNECTIONS:-1 4 16}
+POOLS=${BENCH_RELAY_POOLS:-1 2 4 16}
 CHECK=${BENCH_RELAY_CHECK:-5000}
 SECRET=${BENCH_SECRET:-whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
 results=${BENCH_RESULTS:-$PWD/bench/results}
-POOL=16
-SYSTEMS="orgsync select-1 write-1 node"
+FLOOR_POOL=16 # the SELECT 1 floor's connections: one request holds one
+SYSTEMS="orgsync orgsync-batch-1 select-1 write-1 node"
+MOST_CONNECTIONS=$(tr ' ' '\n' <<<"$CONNECTIONS" | sort -n | tail -1)
 
 log() { echo "[relay-bench $(date +%T)] $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -75,7 +84,17 @@ fresh_databases() {
   q relay_floor -f bench/relay/floor-write.sql
 }
 
-database_of() { case $1 in orgsync | select-1) echo relay_orgsync ;; node) echo relay_node ;; write-1) echo relay_floor ;; esac; }
+database_of() { case $1 in orgsync* | select-1) echo relay_orgsync ;; node) echo relay_node ;; write-1) echo relay_floor ;; esac; }
+
+# The relay's flags for SYSTEM beyond --listen and --database-url: none (its
+# defaults, as users run it) but for the floor and the variants.
+relay_flags() {
+  case $1 in
+    select-1) echo --select-one --pool "$FLOOR_POOL" ;;
+    orgsync-batch-1) echo --batch 1 --pool 16 ;; # as the relay ran before batching
+    orgsync-pool-*) echo --pool "${1#orgsync-pool-}" ;;
+  esac
+}
 
 # start SYSTEM: runs its server on a free port (another, if that one was
 # taken meanwhile).
@@ -83,13 +102,12 @@ start() {
   local port log=$work/$1.log try
   for try in 1 2 3 4 5; do
     port=$(test/free-port.sh)
+    : >"$log" # not the last start's "listening", before this one's shell truncates it
     case $1 in
       node) PORT=$port CLERK_WEBHOOK_SIGNING_SECRET=$SECRET PGDATABASE=relay_node \
               node bench/relay/node-handler.mjs >"$log" 2>&1 & ;;
-      select-1) relay/orgsync-relay --listen "127.0.0.1:$port" --pool "$POOL" --database-url "dbname=relay_orgsync" \
-                  --select-one >"$log" 2>&1 & ;;
-      *) relay/orgsync-relay --listen "127.0.0.1:$port" --pool "$POOL" --database-url "dbname=$(database_of "$1")" \
-           >"$log" 2>&1 & ;;
+      *) relay/orgsync-relay --listen "127.0.0.1:$port" --database-url "dbname=$(database_of "$1")" \
+           $(relay_flags "$1") >"$log" 2>&1 & ;;
     esac
     pid_of[$1]=$!
     url_of[$1]=http://127.0.0.1:$port/webhooks
@@ -125,10 +143,11 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
 # Deliveries to sign for one point: 3 x DURATION x the rate of this point in
 # the previous run, else of the previous point of this run (more connections
-# may go faster), capped; a point that runs out is marked (ran_out=1).
+# may go faster) or of orgsync's, capped; a point that runs out is marked
+# (ran_out=1).
 declare -A rate_of last_rate_of
 count_for() {
-  local rate=${last_rate_of[$1/$2]:-${rate_of[$1]:-1500}}
+  local rate=${last_rate_of[$1/$2]:-${rate_of[$1]:-${rate_of[orgsync]:-1500}}}
   awk -v r="$rate" -v d="$DURATION" 'BEGIN {n = int(r * 3 * d); print (n < 5000 ? 5000 : n > 120000 ? 120000 : n)}'
 }
 
@@ -143,6 +162,13 @@ proc_cpu() {
     awk -v p="$p" '{sub(/.*\) /, ""); print p, $12 + $13}' "/proc/$p/stat" 2>/dev/null || true
   done
 }
+# mean_batch SYSTEM FIRST_LINE: deliveries per database call, from the
+# batch= of SYSTEM's log lines from FIRST_LINE on ("-" where there is none).
+mean_batch() {
+  tail -n "+$2" "$work/$1.log" | awk 'match($0, / batch=[0-9]+/) {n++; calls += 1 / substr($0, RSTART + 7, RLENGTH - 7)}
+    END {if (n) printf "%.1f", n / calls; else print "-"}'
+}
+
 # CPU_BEFORE CPU_AFTER REQUESTS: server + Postgres CPU µs per request
 cpu_per_request() {
   awk -v n="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next} {t += $2 - ($1 in t0 ? t0[$1] : 0)}
@@ -150,16 +176,20 @@ cpu_per_request() {
 }
 
 # point RUN SYSTEM CONNECTIONS: one measured point; a line into $work/points.
+# Its deliveries' ids are its own (TAG: the run and the point's number in it):
+# several systems write into relay_orgsync.
 point() {
-  local run=$1 system=$2 c=$3 tag n file=$work/deliveries.tsv db r rss0 rss1 recorded=- wrap=0
+  local run=$1 system=$2 c=$3 tag n file=$work/deliveries.tsv db r rss0 rss1 recorded=- wrap=0 log0
   db=$(database_of "$system")
-  tag=$((run * 100 + c))
+  point_no=$((point_no + 1))
+  tag=$((run * 100 + point_no))
   n=$(count_for "$system" "$c")
   [ "$system" = select-1 ] && n=20000 wrap=1 # SELECT 1 never reads the delivery: reuse them
   node bench/relay/gen.mjs "$SECRET" "$tag" "$n" >"$file"
   q "$db" -c "CHECKPOINT"
   log "run $run: $system, $c connection(s), $n deliveries"
   local wal0 wal1 cpu0 cpu1 proc0 proc1
+  log0=$(($(wc -l <"$work/$system.log") + 1))
   rss0=$(rss_mb "$system") wal0=$(wal_stats) cpu0=$(cpu_ticks) proc0=$(proc_cpu "$system")
   r=$(send "$system" "$c" "$file" "$wrap")
   rss1=$(rss_mb "$system") cpu1=$(cpu_ticks) proc1=$(proc_cpu "$system" "$(cut -d' ' -f1 <<<"$proc0")")
@@ -176,7 +206,7 @@ point() {
   extra=$(echo "$cpu0 $cpu1 $wal0 $wal1 $requests" | awk '{
     busy = 100 * (1 - ($4 - $2) / ($3 - $1)); syncs = $8 - $6
     printf "%.0f %.0f %s", busy, ($7 - $5) / $9, (syncs > 0 ? sprintf("%.1f", $9 / syncs) : "-") }')
-  echo "$run $system $c $rate $(field p50_us "$r") $(field p99_us "$r") $(field non2xx "$r") $(field socket_errors "$r") $rss0 $rss1 $requests $recorded $n $(field ran_out "$r") $seconds $extra $(cpu_per_request "$proc0" "$proc1" "$requests")" \
+  echo "$run $system $c $rate $(field p50_us "$r") $(field p99_us "$r") $(field non2xx "$r") $(field socket_errors "$r") $rss0 $rss1 $requests $recorded $n $(field ran_out "$r") $seconds $extra $(cpu_per_request "$proc0" "$proc1" "$requests") $(mean_batch "$system" "$log0")" \
     >>"$work/points"
 }
 
@@ -198,13 +228,16 @@ machine_line=$(machine)
 for run in $(seq "$RUNS"); do
   fresh_databases
   rate_of=()
+  point_no=0
   start orgsync
   start node
   for c in $CONNECTIONS; do
-    for system in $SYSTEMS; do
+    systems=$SYSTEMS
+    [ "$c" = "$MOST_CONNECTIONS" ] && systems+=$(printf ' orgsync-pool-%s' $POOLS)
+    for system in $systems; do
       [ -n "${pid_of[$system]:-}" ] || start "$system"
       point "$run" "$system" "$c"
-      case $system in select-1 | write-1) stop "$system" ;; esac
+      case $system in orgsync | node) ;; *) stop "$system" ;; esac
     done
   done
   stop orgsync
@@ -291,18 +324,27 @@ point (no change to \`orgsync.timestamp_tolerance\`). ${DURATION} s per point; f
 settings, a checkpoint before each point. Each run starts on fresh databases; tables grow over its
 points. Latency as wrk measures it (client side, ms). RSS: VmRSS of the server process before
 and after its point, MB (orgsync's relay and the Node process serve every point of a run in
-turn; each floor's relay is started for its point). Points are interleaved (at each number of
-connections: orgsync, the two floors, Node) so that compared figures are taken close in time.
+turn; the others' are started for their point). Points are interleaved (at each number of
+connections: orgsync, orgsync with \`--batch 1\`, the two floors, Node, then at $MOST_CONNECTIONS orgsync
+with each \`--pool\` of $POOLS) so that compared figures are taken close in time.
 CPU µs/delivery: user + system CPU of the server process and of every Postgres process over the
 point, per delivery (not wrk's; little affected by other jobs). CPU busy: all cores,
 machine-wide, during the point, other jobs included. WAL: \`pg_stat_wal\` over the point, bytes
-per delivery and deliveries per WAL sync (group commit).
+per delivery and deliveries per WAL sync (group commit). Batch: deliveries per database call,
+mean over the point (from the relay's \`batch=\` log field).
 
-- **orgsync**: \`relay/orgsync-relay --pool $POOL\` → \`orgsync.handle_event\`: verify, record, merge, one transaction.
-- **floor, SELECT 1**: the same relay with \`--select-one\`: HTTP + libpq + a round trip, no commit, no WAL.
-- **floor, insert + commit**: the same relay, unmodified, on a database where
-  \`orgsync.handle_event\` is a SQL stand-in that inserts (svix-id, body) into a table and
-  commits (\`floor-write.sql\`): HTTP + libpq + a small insert + a commit that waits for fsync.
+- **orgsync**: \`relay/orgsync-relay\` with its defaults ($(sed -n 's/.*listening on .* (\(pool [0-9]*, batch [0-9]*\))$/\1/p' "$work/orgsync.log")): the
+  deliveries waiting at the same moment → one \`orgsync.handle_events\` call (verify, record,
+  merge each), one transaction; \`orgsync.handle_event\` when just one is waiting.
+- **orgsync, --batch 1**: the relay with \`--batch 1 --pool 16\`, one \`orgsync.handle_event\`
+  transaction per delivery, 16 at a time: as it ran before batching.
+- **orgsync, --pool N**: the same relay with N connections (and workers) instead of its default.
+- **floor, SELECT 1**: the relay with \`--select-one --pool $FLOOR_POOL\`: HTTP + libpq + a round trip per
+  request, unbatched, no commit, no WAL.
+- **floor, insert + commit**: the relay with its defaults on a database where
+  \`orgsync.handle_event\` is a SQL stand-in that inserts (svix-id, body) into a table, and
+  \`orgsync.handle_events\` does that for each delivery of its batch (\`floor-write.sql\`): HTTP +
+  libpq + small inserts + a commit that waits for fsync, batched the same way.
 - **Node handler**: \`node-handler.mjs\`, what teams write following Clerk's guide: \`node:http\`,
   svix \`Webhook.verify\`, a \`pg\` Pool of 16, one transaction of guarded upserts per delivery
   (BEGIN, record the id, 1-4 upserts/updates, COMMIT), one process.
@@ -311,18 +353,20 @@ EOF
     echo
     echo "Run $run of $RUNS:"
     echo
-    echo "| server | connections | deliveries/s | p50 ms | p99 ms | non-2xx | RSS before → after, MB | CPU µs/delivery | CPU busy | WAL B/delivery | deliveries/WAL sync |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    awk -v run="$run" -v systems="$SYSTEMS" '$1 == run { row[$2 "/" $3] = $0; if (!($3 in seen)) { seen[$3] = 1; cs[++n] = $3 } }
+    echo "| server | connections | deliveries/s | p50 ms | p99 ms | batch | non-2xx | RSS before → after, MB | CPU µs/delivery | CPU busy | WAL B/delivery | deliveries/WAL sync |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    awk -v run="$run" -v systems="$SYSTEMS$(printf ' orgsync-pool-%s' $POOLS)" '$1 == run { row[$2 "/" $3] = $0; if (!($3 in seen)) { seen[$3] = 1; cs[++n] = $3 } }
       END { # grouped by server
         split(systems, sys, " ")
         for (i = 1; i in sys; i++) for (j = 1; j <= n; j++) if ((sys[i] "/" cs[j]) in row) print row[sys[i] "/" cs[j]]
       }' "$work/points" |
       awk '{
-        name = $2 == "orgsync" ? "orgsync relay" : $2 == "select-1" ? "floor, SELECT 1" : $2 == "write-1" ? "floor, insert + commit" : "Node handler"
+        name = $2 == "orgsync" ? "orgsync relay" : $2 == "orgsync-batch-1" ? "orgsync relay, --batch 1 --pool 16" \
+          : $2 ~ /^orgsync-pool-/ ? "orgsync relay, --pool " substr($2, 14) : $2 == "select-1" ? "floor, SELECT 1" \
+          : $2 == "write-1" ? "floor, insert + commit" : "Node handler"
         if ($2 == "select-1") $17 = $18 = "-" # writes no WAL: what is there is other activity
-        printf "| %s | %s | %s%s | %.2f | %.2f | %d | %s → %s | %s | %s%% | %s | %s |\n", name, $3, $4, $14 == 1 ? " (ran out)" : "",
-          $5 / 1000, $6 / 1000, $7 + $8, $9, $10, $19, $16, $17, $18 }' 
+        printf "| %s | %s | %s%s | %.2f | %.2f | %s | %d | %s → %s | %s | %s%% | %s | %s |\n", name, $3, $4, $14 == 1 ? " (ran out)" : "",
+          $5 / 1000, $6 / 1000, $20, $7 + $8, $9, $10, $19, $16, $17, $18 }' 
     if awk -v run="$run" '$1 == run && $14 == 1 {found = 1} END {exit !found}' "$work/points"; then
       echo
       echo "(ran out): wrk sent every delivery signed for that point before its end and then idled: the rate is understated."
@@ -333,9 +377,9 @@ EOF
         n = split(cs, c, " ")
         printf "Ratios:"
         for (i = 1; i <= n; i++)
-          printf " at %s, orgsync / SELECT 1 floor %.2f, / insert + commit floor %.2f, / Node %.2f%s", c[i],
+          printf " at %s, orgsync / SELECT 1 floor %.2f, / insert + commit floor %.2f, / Node %.2f, / --batch 1 %.2f%s", c[i],
             rate["orgsync/" c[i]] / rate["select-1/" c[i]], rate["orgsync/" c[i]] / rate["write-1/" c[i]],
-            rate["orgsync/" c[i]] / rate["node/" c[i]], i < n ? ";" : "."
+            rate["orgsync/" c[i]] / rate["node/" c[i]], rate["orgsync/" c[i]] / rate["orgsync-batch-1/" c[i]], i < n ? ";" : "."
         print " Targets at 16: orgsync ≥ 0.7 × the SELECT 1 floor, ≥ 2 × Node."
       }' "$work/points"
   done
@@ -358,7 +402,7 @@ EOF
 
 {
   echo "# bench/relay/run.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
-  echo "# run server connections deliveries/s p50_us p99_us non2xx socket_errors rss0_mb rss1_mb requests distinct_recorded signed ran_out seconds cpu_busy_pct wal_bytes_per_request requests_per_wal_sync server_and_postgres_cpu_us_per_request"
+  echo "# run server connections deliveries/s p50_us p99_us non2xx socket_errors rss0_mb rss1_mb requests distinct_recorded signed ran_out seconds cpu_busy_pct wal_bytes_per_request requests_per_wal_sync server_and_postgres_cpu_us_per_request mean_batch"
   cat "$work/points"
   echo
   echo "# check: connections table rows_orgsync rows_node ids_differing"
