@@ -157,7 +157,7 @@ async function sendQueued(r, burst, whileQueued = async () => {}) {
       `SELECT count(*)::int AS n FROM pg_stat_activity
        WHERE application_name = 'orgsync-relay' AND wait_event_type = 'Lock'`))[0].n === 1);
     const responses = postAll(r, burst);
-    await sleep(400); // for the burst to reach the relay's queue
+    await sleep(1000); // for the burst to reach the relay's queue, even on a busy machine
     await whileQueued();
     await locker.query('COMMIT');
     assert.equal((await first).status, 200);
@@ -467,7 +467,8 @@ test('the same delivery several times in one batch: applied once, then duplicate
   const responses = await sendQueued(r, burst);
   assert.ok(responses.every((res) => res.status === 200));
   const statuses = responses.filter((_, i) => burst[i] === user).map((res) => res.json.status);
-  assert.deepEqual(statuses, ['applied', 'duplicate', 'duplicate', 'duplicate'], 'in order of arrival');
+  // Concurrent requests reach the relay in any order: which copy is first varies.
+  assert.deepEqual(statuses.sort(), ['applied', 'duplicate', 'duplicate', 'duplicate']);
   assert.equal(await countEvents([user.id]), 1);
   assert.deepEqual(batchesOf(r, [user.id]), [8, 8, 8, 8]);
 });
