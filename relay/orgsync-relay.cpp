@@ -39,9 +39,8 @@ struct Options {
   std::string host = "127.0.0.1";
   int port = 8787;
   std::string database_url;  // empty: libpq reads the PG* environment
-  // One: batches take turns inside Postgres anyway, and a second connection
-  // mostly adds lone deliveries that run beside a batch, deadlock with it now
-  // and then, and keep batches small (bench/relay/README.md).
+  // One: handle_events calls take turns inside Postgres anyway; more workers
+  // only split the waiting deliveries into smaller batches (bench/relay/README.md).
   int pool = 1;
   size_t batch = 64;  // deliveries per handle_events call, at the most
   size_t max_body = 1 << 20;
@@ -169,13 +168,16 @@ struct Statement {
 
 // The benchmark floor: a round trip, nothing written.
 const Statement kSelectOne{"select_one", "SELECT 1", 0};
-// One delivery; the same columns as kHandleEvents, so that one function reads both.
+// --batch 1: one delivery per transaction, and transactions in parallel (no
+// turns); the same columns as kHandleEvents, so that one function reads both.
 const Statement kHandleEvent{
     "handle_event",
     "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
     "FROM orgsync.handle_event($1::jsonb, $2, $3) AS r",
     3};
-// Several deliveries for one endpoint, in one transaction: a row each, in order.
+// Otherwise deliveries for one endpoint, in one transaction: a row each, in
+// order. A lone delivery goes this way too: handle_events calls take turns in
+// Postgres, so the workers never deadlock one another (their commits overlap).
 const Statement kHandleEvents{
     "handle_events",
     "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
@@ -377,7 +379,7 @@ Outcome outcome_of_row(const PGresult *r, int row) {
     std::string state = PQgetvalue(r, row, 2);
     return failure(status_for_sqlstate(state), PQgetvalue(r, row, 3), state);
   }
-  return failure(500, "handle_event returned an unexpected status");
+  return failure(500, "orgsync returned an unexpected status");
 }
 
 // True when a call failed because the connection broke (the pool resets it
@@ -598,34 +600,36 @@ class Relay {
   }
 
   // One handle_events call for the batch. When it fails as a whole, other
-  // than by a lost connection (a deadlock, or one delivery that makes it
-  // raise), each delivery goes again alone, so that one cannot fail its
-  // neighbours and a 2xx still means committed.
+  // than by a lost connection (one delivery that makes it raise, say), each
+  // delivery goes again alone, so that one cannot fail its neighbours and a
+  // 2xx still means committed.
   void handle(Pool::Conn &c, const std::vector<Delivery *> &batch) {
-    if (batch.size() > 1) {
-      std::string headers = array_literal(batch, &Delivery::headers);
-      std::string bodies = array_literal(batch, &Delivery::body);
-      const char *params[] = {headers.c_str(), bodies.c_str(), batch.front()->endpoint.c_str()};
-      Result r = run(c, kHandleEvents, params);
-      if (has_rows(r.get(), batch.size())) {
-        for (size_t i = 0; i < batch.size(); i++)
-          answer(batch[i], outcome_of_row(r.get(), static_cast<int>(i)), batch.size());
-        return;
-      }
-      Outcome failed = outcome_of_error(r.get(), c.pg);
-      if (connection_lost(r.get(), c.pg)) {
-        for (Delivery *d : batch) answer(d, failed, batch.size());
-        return;
-      }
-      std::fprintf(stderr, "event=batch_failed deliveries=%zu sqlstate=%s error=%s\n",
-                   batch.size(), logfmt(failed.sqlstate).c_str(), logfmt(failed.error).c_str());
+    Result r = call(c, batch);
+    if (has_rows(r.get(), batch.size())) {
+      for (size_t i = 0; i < batch.size(); i++)
+        answer(batch[i], outcome_of_row(r.get(), static_cast<int>(i)), batch.size());
+      return;
     }
-    for (Delivery *d : batch) {
+    Outcome failed = outcome_of_error(r.get(), c.pg);
+    if (batch.size() == 1 || connection_lost(r.get(), c.pg)) {
+      for (Delivery *d : batch) answer(d, failed, batch.size());
+      return;
+    }
+    std::fprintf(stderr, "event=batch_failed deliveries=%zu sqlstate=%s error=%s\n",
+                 batch.size(), logfmt(failed.sqlstate).c_str(), logfmt(failed.error).c_str());
+    for (Delivery *d : batch) handle(c, {d});
+  }
+
+  Result call(Pool::Conn &c, const std::vector<Delivery *> &batch) {
+    if (opt_.batch == 1) {
+      const Delivery *d = batch.front();
       const char *params[] = {d->headers.c_str(), d->body.c_str(), d->endpoint.c_str()};
-      Result r = run(c, kHandleEvent, params);
-      answer(d, has_rows(r.get(), 1) ? outcome_of_row(r.get(), 0) : outcome_of_error(r.get(), c.pg),
-             1);
+      return run(c, kHandleEvent, params);
     }
+    std::string headers = array_literal(batch, &Delivery::headers);
+    std::string bodies = array_literal(batch, &Delivery::body);
+    const char *params[] = {headers.c_str(), bodies.c_str(), batch.front()->endpoint.c_str()};
+    return run(c, kHandleEvents, params);
   }
 
   // Wakes the request thread; `d` may be gone as soon as this returns.
@@ -710,7 +714,8 @@ const char *kUsage =
     "                           [ORGSYNC_RELAY_DATABASE_URL, default empty: PG* variables]\n"
     "  --pool N                 database connections, each with its worker\n"
     "                           [ORGSYNC_RELAY_POOL, default 1]\n"
-    "  --batch N                deliveries per transaction, at the most (1: one each)\n"
+    "  --batch N                deliveries per transaction, at the most (1: one each,\n"
+    "                           with handle_event, in parallel over the pool)\n"
     "                           [ORGSYNC_RELAY_BATCH, default 64]\n"
     "  --max-body BYTES         largest accepted body\n"
     "                           [ORGSYNC_RELAY_MAX_BODY, default 1048576]\n"

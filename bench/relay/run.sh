@@ -335,7 +335,7 @@ mean over the point (from the relay's \`batch=\` log field).
 
 - **orgsync**: \`relay/orgsync-relay\` with its defaults ($(sed -n 's/.*listening on .* (\(pool [0-9]*, batch [0-9]*\))$/\1/p' "$work/orgsync.log")): the
   deliveries waiting at the same moment → one \`orgsync.handle_events\` call (verify, record,
-  merge each), one transaction; \`orgsync.handle_event\` when just one is waiting.
+  merge each), one transaction, a lone delivery too.
 - **orgsync, --batch 1**: the relay with \`--batch 1 --pool 16\`, one \`orgsync.handle_event\`
   transaction per delivery, 16 at a time: as it ran before batching.
 - **orgsync, --pool N**: the same relay with N connections (and workers) instead of its default.

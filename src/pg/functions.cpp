@@ -24,8 +24,9 @@ namespace {
 
 int timestamp_tolerance_seconds = 300;
 constexpr int kMaxDeliveryIdLength = 256;
-// handle_events' turn: pg_advisory_xact_lock(0x6f726773796e63), "orgsync" in ASCII.
-constexpr int64 kBatchLockKey = 0x6f726773796e63;
+// handle_events' turn: the advisory lock pg_advisory_xact_lock(0x6f726773796e63)
+// would take, "orgsync" in ASCII.
+constexpr uint64 kTurnKey = 0x6f726773796e63;
 
 // ---- plain C data handed across the boundary ------------------------------
 
@@ -315,9 +316,13 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
   auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
 
-  // Two batches that touch the same rows in different orders would deadlock;
-  // batches take turns instead (single deliveries need no turn).
-  if (count > 1) DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(kBatchLockKey));
+  // Two calls running at once could lock the same rows in opposite orders
+  // and deadlock, so calls take turns. A turn ends with the call, before the
+  // commit: a call that has run waits for nothing more, so the next one may
+  // wait for its rows but never deadlock with it, and commits overlap.
+  LOCKTAG turn;
+  SET_LOCKTAG_ADVISORY(turn, MyDatabaseId, uint32(kTurnKey >> 32), uint32(kTurnKey), 1);
+  LockAcquire(&turn, ExclusiveLock, false, false);
 
   SPI_connect();
   MemoryContext per_delivery =
@@ -335,6 +340,7 @@ Datum handle_events(FunctionCallInfo fcinfo) {
     MemoryContextReset(per_delivery);
   }
   SPI_finish();
+  LockRelease(&turn, ExclusiveLock, false);
   return Datum(0);
 }
 
