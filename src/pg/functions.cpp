@@ -327,6 +327,8 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   SPI_connect();
   MemoryContext per_delivery =
       AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
+  // Keys are looked up again for each delivery: a cached list is only valid
+  // until the next call that can process invalidations (keys.hpp).
   for (int i = 0; i < count; ++i) {
     MemoryContext outer = MemoryContextSwitchTo(per_delivery);
     Outcome outcome = headers_null[i] || bodies_null[i]
