@@ -144,22 +144,12 @@ DeliveryHeaderValues find_delivery_headers(Jsonb* headers) {
   return svix;
 }
 
-Datum text_datum_or_null(const char* value, char* null) {
-  *null = value == nullptr ? 'n' : ' ';
-  return value == nullptr ? Datum(0) : CStringGetTextDatum(value);
-}
-
-Datum time_datum_or_null(const Plan* plan, char* null) {
-  *null = plan->has_event_time ? ' ' : 'n';
-  return TimestampTzGetDatum(timestamp_from_unix_ms(plan->event_time_ms));
-}
-
 // Runs the merge and says what came of it; ignored and invalid plans run nothing.
-const char* merge(const Plan* plan) {
+const char* merge(RowAccess* access, const Plan* plan) {
   if (plan->disposition == core::Disposition::ignore) return "ignored";
   if (plan->disposition == core::Disposition::invalid) return "invalid";
   uint64 changed = 0;
-  for (int i = 0; i < plan->nstatements; ++i) changed += execute(plan->statements[i]);
+  for (int i = 0; i < plan->nstatements; ++i) changed += apply_statement(access, plan->statements[i]);
   return changed > 0 ? "applied" : "stale";
 }
 
@@ -205,35 +195,16 @@ Datum result_jsonb(const Outcome& outcome) {
   return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
 }
 
-void set_event_status(text* delivery_id, const char* status, const char* error) {
-  BoundStatement update{int(Query::set_event_status), 3, {}, {}};
-  update.values[0] = PointerGetDatum(delivery_id);
-  update.nulls[0] = ' ';
-  update.values[1] = text_datum_or_null(status, &update.nulls[1]);
-  update.values[2] = text_datum_or_null(error, &update.nulls[2]);
-  execute(update);
-}
-
-// Records the delivery once by its id, then applies it in the same transaction.
-const char* record_and_apply(text* delivery_id, text* endpoint, text* body, const Plan* plan) {
-  // Recorded as applied up front; the rare stale outcome is corrected below.
-  const char* initial = plan->disposition == core::Disposition::apply ? "applied" : merge(plan);
-  BoundStatement insert{int(Query::insert_event), 8, {}, {}};
-  insert.values[0] = PointerGetDatum(delivery_id);
-  insert.values[1] = PointerGetDatum(endpoint);
-  insert.values[2] = text_datum_or_null(plan->type, &insert.nulls[2]);
-  insert.values[3] = CStringGetTextDatum(initial);
-  insert.values[4] = text_datum_or_null(plan->error, &insert.nulls[4]);
-  insert.values[5] = text_datum_or_null(plan->object_id, &insert.nulls[5]);
-  insert.values[6] = time_datum_or_null(plan, &insert.nulls[6]);
-  insert.values[7] = PointerGetDatum(body);
-  insert.nulls[0] = insert.nulls[1] = insert.nulls[3] = insert.nulls[7] = ' ';
-  if (execute(insert) == 0) return "duplicate";
-  if (plan->disposition != core::Disposition::apply) return initial;
-
-  const char* status = merge(plan);
-  if (strcmp(status, "applied") != 0) set_event_status(delivery_id, status, nullptr);
-  return status;
+// Applies a delivery not seen before, then records it with its outcome, in
+// the same transaction. Two copies in flight at once both get past the first
+// check; the second's merge then finds the first's rows (waiting for its
+// locks) and changes nothing, and its record yields to the first's.
+const char* record_and_apply(RowAccess* access, text* delivery_id, text* endpoint, text* body, const Plan* plan) {
+  if (delivery_recorded(access, delivery_id)) return "duplicate";
+  const char* status = merge(access, plan);
+  Delivery delivery{delivery_id, endpoint, plan->type, plan->object_id, plan->has_event_time,
+                    timestamp_from_unix_ms(plan->event_time_ms), status, plan->error, body};
+  return record_delivery(access, delivery) ? status : "duplicate";
 }
 
 // The endpoint's signing keys; an endpoint without any is a setup mistake
@@ -250,7 +221,7 @@ Keys require_endpoint_keys(text* endpoint) {
 
 // Verifies, records and applies one delivery. Inside SPI_connect, with the
 // endpoint's keys at hand.
-Outcome process_delivery(Jsonb* headers_arg, text* body, text* endpoint, Keys keys) {
+Outcome process_delivery(RowAccess* access, Jsonb* headers_arg, text* body, text* endpoint, Keys keys) {
   DeliveryHeaderValues headers = find_delivery_headers(headers_arg);
   core::Verdict verdict = verify_delivery(headers, text_bytes(body), keys,
                                           unix_seconds_from_timestamp(GetCurrentTimestamp()));
@@ -265,7 +236,7 @@ Outcome process_delivery(Jsonb* headers_arg, text* body, text* endpoint, Keys ke
   }
   Plan* plan = plan_delivery(text_bytes(body), delivery_time_ms(headers.timestamp));
   text* delivery_id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
-  const char* status = record_and_apply(delivery_id, endpoint, body, plan);
+  const char* status = record_and_apply(access, delivery_id, endpoint, body, plan);
   return {status, text_to_cstring(delivery_id), plan, 0, nullptr};
 }
 
@@ -279,8 +250,10 @@ Datum handle_event(FunctionCallInfo fcinfo) {
 
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  Outcome outcome = process_delivery(headers, body, endpoint, require_endpoint_keys(endpoint));
+  RowAccess* access = begin_row_access();
+  Outcome outcome = process_delivery(access, headers, body, endpoint, require_endpoint_keys(endpoint));
   if (outcome.sqlstate != 0) ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error)));
+  end_row_access(access);
   MemoryContextSwitchTo(caller);
   Datum result = result_jsonb(outcome);
   SPI_finish();
@@ -325,6 +298,7 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   LockAcquire(&turn, ExclusiveLock, false, false);
 
   SPI_connect();
+  RowAccess* access = begin_row_access();
   MemoryContext per_delivery =
       AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
   // Keys are looked up again for each delivery: a cached list is only valid
@@ -333,14 +307,15 @@ Datum handle_events(FunctionCallInfo fcinfo) {
     MemoryContext outer = MemoryContextSwitchTo(per_delivery);
     Outcome outcome = headers_null[i] || bodies_null[i]
                           ? refused(ERRCODE_NULL_VALUE_NOT_ALLOWED, "orgsync: headers and body must not be NULL")
-                          : process_delivery(DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]), endpoint,
-                                             require_endpoint_keys(endpoint));
+                          : process_delivery(access, DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]),
+                                             endpoint, require_endpoint_keys(endpoint));
     Datum result = result_jsonb(outcome);
     bool result_null = false;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &result, &result_null);
     MemoryContextSwitchTo(outer);
     MemoryContextReset(per_delivery);
   }
+  end_row_access(access);
   SPI_finish();
   LockRelease(&turn, ExclusiveLock, false);
   return Datum(0);
@@ -358,7 +333,9 @@ Datum apply_event(FunctionCallInfo fcinfo) {
   }
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  const char* status = merge(plan);
+  RowAccess* access = begin_row_access();
+  const char* status = merge(access, plan);
+  end_row_access(access);
   MemoryContextSwitchTo(caller);
   Datum result = result_jsonb({status, nullptr, plan, 0, nullptr});
   SPI_finish();
@@ -370,25 +347,22 @@ Datum replay(FunctionCallInfo fcinfo) {
   text* delivery_id = require_text_arg(fcinfo, 0, "delivery_id");
   MemoryContext caller = CurrentMemoryContext;
   SPI_connect();
-  BoundStatement load{int(Query::load_event), 1, {PointerGetDatum(delivery_id)}, {' '}};
-  if (execute(load) == 0) {
+  RowAccess* access = begin_row_access();
+  RecordedDelivery recorded;
+  if (!load_delivery(access, delivery_id, &recorded)) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                     errmsg("orgsync: no delivery with id \"%s\"", text_to_cstring(delivery_id))));
   }
-  bool isnull, time_isnull;
-  text* payload = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-  Datum time = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &time_isnull);
   std::optional<int64_t> fallback;
-  if (!time_isnull) fallback = unix_seconds_from_timestamp(DatumGetTimestampTz(time)) * 1000;
+  if (recorded.has_event_time) fallback = unix_seconds_from_timestamp(recorded.event_time) * 1000;
 
-  char* recorded = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-
-  Plan* plan = plan_delivery(text_bytes(payload), fallback);
-  const char* status = merge(plan);
+  Plan* plan = plan_delivery(text_bytes(recorded.payload), fallback);
+  const char* status = merge(access, plan);
   // Replaying what was already applied finds it stale; keep the record of it.
-  if (!(strcmp(recorded, "applied") == 0 && strcmp(status, "stale") == 0)) {
-    set_event_status(delivery_id, status, plan->error);
+  if (!(strcmp(recorded.status, "applied") == 0 && strcmp(status, "stale") == 0)) {
+    set_delivery_status(access, delivery_id, status, plan->error);
   }
+  end_row_access(access);
   MemoryContextSwitchTo(caller);
   Datum result = result_jsonb({status, text_to_cstring(delivery_id), plan, 0, nullptr});
   SPI_finish();
@@ -453,4 +427,5 @@ void _PG_init(void) {
                           nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("orgsync");
   orgsync::pg::register_key_cache_invalidation();
+  orgsync::pg::register_row_access_invalidation();
 }

@@ -40,8 +40,7 @@ const CachedEndpoint* find(const char* name) {
 
 // Reads the endpoint's keys from orgsync.secrets into the cache.
 const CachedEndpoint* load(const char* name, text* endpoint) {
-  BoundStatement query{int(Query::load_keys), 1, {PointerGetDatum(endpoint)}, {' '}};
-  uint64 rows = execute(query);
+  uint64 rows = select_endpoint_keys(endpoint);
   if (cache_context == nullptr) {
     cache_context = AllocSetContextCreate(TopMemoryContext, "orgsync signing keys", ALLOCSET_SMALL_SIZES);
   }

@@ -1,25 +1,73 @@
 #include "pg/statements.hpp"
 
 #include <stdexcept>
+#include <utility>
 
 #include "pg/pg_memory.hpp"
 
 namespace orgsync::pg {
 namespace {
 
-constexpr Oid T = TEXTOID;
-constexpr Oid I = INT8OID;
-constexpr Oid TS = TIMESTAMPTZOID;
-constexpr Oid J = JSONBOID;
+using core::StatementKind;
 
-struct QueryDefinition {
-  const char* sql;
-  int nargs;
-  Oid argtypes[kMaxParams];
+// How a core parameter reaches its column.
+enum class Source {
+  text,    // a text column, as is
+  parsed,  // text read by the column type's input function (enums, arrays)
+  json,    // a JSON object's text, read as jsonb
+  int32,   // an integer column
+  time,    // a timestamptz column
 };
 
-// Ends the live memberships of a deleted organization or user. Rows are
-// locked in id order, so concurrent cascades cannot deadlock.
+struct Field {
+  Column column;
+  Source source;
+};
+
+// Each statement kind: the table it writes and the column of each core
+// parameter, in the core's order (core/event.cpp); the first is the row's id.
+struct Definition {
+  Table table;
+  int nparams;
+  Field fields[kMaxParams];
+};
+
+constexpr Source T = Source::text, P = Source::parsed, J = Source::json, I = Source::int32, TS = Source::time;
+using C = Column;
+
+const Definition kDefinitions[] = {
+    {Table::organizations, 11,
+     {{C::id, T}, {C::name, T}, {C::slug, T}, {C::image_url, T}, {C::created_by, T},
+      {C::max_allowed_memberships, I}, {C::created_at, TS}, {C::updated_at, TS}, {C::data, J}, {C::source, P},
+      {C::sync_version, P}}},
+    {Table::users, 12,
+     {{C::id, T}, {C::primary_email, T}, {C::first_name, T}, {C::last_name, T}, {C::username, T},
+      {C::image_url, T}, {C::external_id, T}, {C::created_at, TS}, {C::updated_at, TS}, {C::data, J},
+      {C::source, P}, {C::sync_version, P}}},
+    {Table::memberships, 10,
+     {{C::id, T}, {C::organization_id, T}, {C::user_id, T}, {C::role, T}, {C::permissions, P},
+      {C::created_at, TS}, {C::updated_at, TS}, {C::deleted_at, TS}, {C::data, J}, {C::sync_version, P}}},
+    {Table::invitations, 10,
+     {{C::id, T}, {C::organization_id, T}, {C::email_address, T}, {C::role, T}, {C::status, T},
+      {C::created_at, TS}, {C::updated_at, TS}, {C::expires_at, TS}, {C::data, J}, {C::sync_version, P}}},
+    {Table::organizations, 2, {{C::id, T}, {C::deleted_at, TS}}},                  // delete_organization
+    {Table::users, 2, {{C::id, T}, {C::deleted_at, TS}}},                          // delete_user
+    {Table::memberships, 2, {{C::id, T}, {C::deleted_at, TS}}},                    // delete_membership
+    {Table::memberships, 2, {{C::organization_id, T}, {C::deleted_at, TS}}},       // end_organization_memberships
+    {Table::memberships, 2, {{C::user_id, T}, {C::deleted_at, TS}}},               // end_user_memberships
+};
+static_assert(sizeof(kDefinitions) / sizeof(kDefinitions[0]) == core::kStatementKinds, "one per kind");
+
+// ---- the queries that stay SQL ----------------------------------------------
+
+struct Query {
+  const char* sql;
+  int nargs;
+  Oid argtypes[2];
+};
+
+// Ends the live memberships of a deleted organization or user: set-based, and
+// rare. Rows are locked in id order, so concurrent cascades cannot deadlock.
 #define END_MEMBERSHIPS_OF(column)                                          \
   "UPDATE orgsync.memberships AS m SET deleted_at = $2 "                    \
   "FROM (SELECT id FROM orgsync.memberships "                               \
@@ -27,201 +75,296 @@ struct QueryDefinition {
   "      ORDER BY id FOR UPDATE) AS ending "                                \
   "WHERE m.id = ending.id"
 
-// Full versions only replace a row whose sync_version is lower; deleted_at is
-// never cleared and only ever moves earlier. Objects come in as jsonb (parsed
-// once, in execute()); arrays, versions and enums as text, cast here.
-const QueryDefinition kQueries[] = {
-    // upsert_organization(id, name, slug, image_url, created_by,
-    //   max_allowed_memberships, created_at, updated_at, data, source, version)
-    {R"SQL(
-INSERT INTO orgsync.organizations AS o
-    (id, name, slug, image_url, created_by, max_allowed_memberships, public_metadata,
-     private_metadata, created_at, updated_at, data, source, sync_version)
-VALUES ($1, $2, $3, $4, $5, $6::integer, NULLIF($9 -> 'public_metadata', 'null'),
-        NULLIF($9 -> 'private_metadata', 'null'), $7, $8, $9, $10::orgsync.row_source, $11::bigint[])
-ON CONFLICT (id) DO UPDATE SET
-    name = excluded.name, slug = excluded.slug, image_url = excluded.image_url,
-    created_by = excluded.created_by, max_allowed_memberships = excluded.max_allowed_memberships,
-    public_metadata = excluded.public_metadata, private_metadata = excluded.private_metadata,
-    created_at = excluded.created_at, updated_at = excluded.updated_at, data = excluded.data,
-    source = excluded.source, sync_version = excluded.sync_version
-WHERE o.sync_version < excluded.sync_version)SQL",
-     11, {T, T, T, T, T, I, TS, TS, J, T, T}},
+enum QueryId { end_organization_memberships, end_user_memberships, load_keys, kQueryCount };
 
-    // upsert_user(id, primary_email, first_name, last_name, username, image_url,
-    //   external_id, created_at, updated_at, data, source, version)
-    {R"SQL(
-INSERT INTO orgsync.users AS u
-    (id, primary_email, first_name, last_name, username, image_url, external_id,
-     public_metadata, private_metadata, created_at, updated_at, data, source, sync_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($10 -> 'public_metadata', 'null'),
-        NULLIF($10 -> 'private_metadata', 'null'), $8, $9, $10, $11::orgsync.row_source, $12::bigint[])
-ON CONFLICT (id) DO UPDATE SET
-    primary_email = excluded.primary_email, first_name = excluded.first_name,
-    last_name = excluded.last_name, username = excluded.username, image_url = excluded.image_url,
-    external_id = excluded.external_id, public_metadata = excluded.public_metadata,
-    private_metadata = excluded.private_metadata, created_at = excluded.created_at,
-    updated_at = excluded.updated_at, data = excluded.data, source = excluded.source,
-    sync_version = excluded.sync_version
-WHERE u.sync_version < excluded.sync_version)SQL",
-     12, {T, T, T, T, T, T, T, TS, TS, J, T, T}},
-
-    // upsert_membership(id, organization_id, user_id, role, permissions,
-    //   created_at, updated_at, deleted_at, data, version). A membership that
-    // arrives after its organization or user was deleted is born ended.
-    {R"SQL(
-INSERT INTO orgsync.memberships AS m
-    (id, organization_id, user_id, role, permissions, public_metadata, private_metadata,
-     created_at, updated_at, deleted_at, data, sync_version)
-VALUES ($1, $2, $3, $4, $5::text[], NULLIF($9 -> 'public_metadata', 'null'),
-        NULLIF($9 -> 'private_metadata', 'null'), $6, $7,
-        LEAST($8, (SELECT deleted_at FROM orgsync.organizations WHERE id = $2),
-                  (SELECT deleted_at FROM orgsync.users WHERE id = $3)),
-        $9, $10::bigint[])
-ON CONFLICT (id) DO UPDATE SET
-    organization_id = excluded.organization_id, user_id = excluded.user_id, role = excluded.role,
-    permissions = excluded.permissions, public_metadata = excluded.public_metadata,
-    private_metadata = excluded.private_metadata, created_at = excluded.created_at,
-    updated_at = excluded.updated_at, deleted_at = LEAST(m.deleted_at, excluded.deleted_at),
-    data = excluded.data, sync_version = excluded.sync_version
-WHERE m.sync_version < excluded.sync_version)SQL",
-     10, {T, T, T, T, T, TS, TS, TS, J, T}},
-
-    // upsert_invitation(id, organization_id, email_address, role, status,
-    //   created_at, updated_at, expires_at, data, version)
-    {R"SQL(
-INSERT INTO orgsync.invitations AS i
-    (id, organization_id, email_address, role, status, public_metadata, private_metadata,
-     created_at, updated_at, expires_at, data, sync_version)
-VALUES ($1, $2, $3, $4, $5, NULLIF($9 -> 'public_metadata', 'null'),
-        NULLIF($9 -> 'private_metadata', 'null'), $6, $7, $8, $9, $10::bigint[])
-ON CONFLICT (id) DO UPDATE SET
-    organization_id = excluded.organization_id, email_address = excluded.email_address,
-    role = excluded.role, status = excluded.status, public_metadata = excluded.public_metadata,
-    private_metadata = excluded.private_metadata, created_at = excluded.created_at,
-    updated_at = excluded.updated_at, expires_at = excluded.expires_at, data = excluded.data,
-    sync_version = excluded.sync_version
-WHERE i.sync_version < excluded.sync_version)SQL",
-     10, {T, T, T, T, T, TS, TS, TS, J, T}},
-
-    // delete_organization(id, deleted_at)
-    {R"SQL(
-INSERT INTO orgsync.organizations AS o (id, deleted_at, source) VALUES ($1, $2, 'deletion')
-ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at
-WHERE o.deleted_at IS NULL OR o.deleted_at > excluded.deleted_at)SQL",
-     2, {T, TS}},
-
-    // delete_user(id, deleted_at)
-    {R"SQL(
-INSERT INTO orgsync.users AS u (id, deleted_at, source) VALUES ($1, $2, 'deletion')
-ON CONFLICT (id) DO UPDATE SET deleted_at = excluded.deleted_at
-WHERE u.deleted_at IS NULL OR u.deleted_at > excluded.deleted_at)SQL",
-     2, {T, TS}},
-
-    // delete_membership(id, deleted_at)
-    {R"SQL(
-UPDATE orgsync.memberships SET deleted_at = $2
-WHERE id = $1 AND (deleted_at IS NULL OR deleted_at > $2))SQL",
-     2, {T, TS}},
-
-    // end_organization_memberships(organization_id, deleted_at)
-    {END_MEMBERSHIPS_OF("organization_id"), 2, {T, TS}},
-
-    // end_user_memberships(user_id, deleted_at)
-    {END_MEMBERSHIPS_OF("user_id"), 2, {T, TS}},
-
-    // insert_event(id, endpoint, type, status, error, object_id, event_time, payload)
-    {R"SQL(
-INSERT INTO orgsync.events (id, endpoint, type, status, error, object_id, event_time, payload)
-VALUES ($1, $2, $3, $4::orgsync.delivery_status, $5, $6, $7, $8)
-ON CONFLICT (id) DO NOTHING)SQL",
-     8, {T, T, T, T, T, T, TS, T}},
-
-    // set_event_status(id, status, error)
-    {"UPDATE orgsync.events SET status = $2::orgsync.delivery_status, error = $3 WHERE id = $1", 3, {T, T, T}},
-
-    // load_keys(endpoint)
-    {"SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, {T}},
-
-    // load_event(id)
-    {"SELECT payload, event_time, status::text FROM orgsync.events WHERE id = $1 FOR UPDATE", 1, {T}},
+const Query kQueries[kQueryCount] = {
+    {END_MEMBERSHIPS_OF("organization_id"), 2, {TEXTOID, TIMESTAMPTZOID}},
+    {END_MEMBERSHIPS_OF("user_id"), 2, {TEXTOID, TIMESTAMPTZOID}},
+    {"SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, {TEXTOID}},
 };
-
-constexpr int kQueryCount = sizeof(kQueries) / sizeof(kQueries[0]);
-static_assert(kQueryCount == int(Query::load_event) + 1, "one definition per query");
 
 SPIPlanPtr prepared[kQueryCount];
 
-SPIPlanPtr plan_for(int query) {
-  if (prepared[query] == nullptr) {
-    const QueryDefinition& definition = kQueries[query];
-    SPIPlanPtr plan = SPI_prepare(definition.sql, definition.nargs, const_cast<Oid*>(definition.argtypes));
+uint64 execute(QueryId id, Datum* values, const char* nulls) {
+  if (prepared[id] == nullptr) {
+    const Query& query = kQueries[id];
+    SPIPlanPtr plan = SPI_prepare(query.sql, query.nargs, const_cast<Oid*>(query.argtypes));
     if (plan == nullptr) elog(ERROR, "orgsync: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     if (SPI_keepplan(plan) != 0) elog(ERROR, "orgsync: SPI_keepplan failed");
-    prepared[query] = plan;
+    prepared[id] = plan;
   }
-  return prepared[query];
+  // SPI leaves its procedure context current; the caller's (a per-delivery
+  // context, say) must stay current for what it allocates next.
+  MemoryContext caller = CurrentMemoryContext;
+  int rc = SPI_execute_plan(prepared[id], values, nulls, false, 0);
+  MemoryContextSwitchTo(caller);
+  if (rc < 0) elog(ERROR, "orgsync: statement failed: %s", SPI_result_code_string(rc));
+  return SPI_processed;
 }
 
-Oid type_oid(core::Param::Type type) {
-  switch (type) {
-    case core::Param::Type::text: return TEXTOID;
-    case core::Param::Type::int64: return INT8OID;
-    case core::Param::Type::timestamp_ms: return TIMESTAMPTZOID;
-    case core::Param::Type::json: return JSONBOID;
+// ---- row by row ---------------------------------------------------------------
+
+bool accepts(Source source, core::Param::Type type) {
+  switch (source) {
+    case Source::text:
+    case Source::parsed: return type == core::Param::Type::text;
+    case Source::json: return type == core::Param::Type::json;
+    case Source::int32: return type == core::Param::Type::int64;
+    case Source::time: return type == core::Param::Type::timestamp_ms;
   }
-  return InvalidOid;
+  return false;
+}
+
+// A parameter as its column's value.
+Datum column_value(RowAccess* access, Table table, const Field& field, const BoundStatement& s, int i) {
+  bool parse = field.source == Source::parsed || field.source == Source::json;
+  return parse ? parse_column(access, table, field.column, DatumGetCString(s.values[i])) : s.values[i];
+}
+
+int param_index(const Definition& definition, Column column) {
+  for (int i = 0; i < definition.nparams; ++i) {
+    if (definition.fields[i].column == column) return i;
+  }
+  elog(ERROR, "orgsync: statement has no parameter for column %d", int(column));
+}
+
+// a < b, as Postgres orders bigint[] values: element by element, then length.
+bool version_less(Datum a, Datum b) {
+  ArrayType* x = DatumGetArrayTypeP(a);
+  ArrayType* y = DatumGetArrayTypeP(b);
+  if (ARR_HASNULL(x) || ARR_HASNULL(y) || ARR_ELEMTYPE(x) != INT8OID || ARR_ELEMTYPE(y) != INT8OID) {
+    ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED), errmsg("orgsync: sync_version must be a bigint[] without NULLs")));
+  }
+  int nx = ArrayGetNItems(ARR_NDIM(x), ARR_DIMS(x));
+  int ny = ArrayGetNItems(ARR_NDIM(y), ARR_DIMS(y));
+  const auto* ex = reinterpret_cast<const int64*>(ARR_DATA_PTR(x));
+  const auto* ey = reinterpret_cast<const int64*>(ARR_DATA_PTR(y));
+  for (int i = 0; i < nx && i < ny; ++i) {
+    if (ex[i] != ey[i]) return ex[i] < ey[i];
+  }
+  return nx < ny;
+}
+
+// data -> key, with JSON null as SQL NULL.
+Datum member_or_null(Datum object, const char* key, bool* isnull) {
+  Jsonb* jsonb = DatumGetJsonbP(object);
+  JsonbValue value;
+  *isnull = !JB_ROOT_IS_OBJECT(jsonb) ||
+            getKeyJsonValueFromContainer(&jsonb->root, key, int(strlen(key)), &value) == nullptr ||
+            value.type == jbvNull;
+  return *isnull ? Datum(0) : JsonbPGetDatum(JsonbValueToJsonb(&value));
+}
+
+// The earliest of deletion times; NULL: not deleted.
+struct DeletionTime {
+  bool isnull = true;
+  TimestampTz at = 0;
+  void take_earlier(Datum other, bool other_isnull) {
+    if (other_isnull) return;
+    TimestampTz candidate = DatumGetTimestampTz(other);
+    if (isnull || candidate < at) at = candidate;
+    isnull = false;
+  }
+  void take_earlier_of_row(RowAccess* access, Table table, TupleTableSlot* row) {
+    bool row_isnull;
+    Datum row_at = get_column(access, table, row, Column::deleted_at, &row_isnull);
+    take_earlier(row_at, row_isnull);
+  }
+};
+
+// A membership that arrives after its organization or user was deleted is
+// born ended; an ended one stays ended, at the earliest time.
+DeletionTime membership_deletion(RowAccess* access, const Definition& definition, const BoundStatement& s,
+                                 TupleTableSlot* found) {
+  int own = param_index(definition, Column::deleted_at);
+  DeletionTime deletion;
+  deletion.take_earlier(s.values[own], s.nulls[own] == 'n');
+  if (found != nullptr) deletion.take_earlier_of_row(access, Table::memberships, found);
+  const std::pair<Table, Column> parents[] = {{Table::organizations, Column::organization_id},
+                                               {Table::users, Column::user_id}};
+  for (auto [table, column] : parents) {
+    // Locked earlier in this delivery (org, then user, then membership).
+    TupleTableSlot* parent = find_row(access, table, s.values[param_index(definition, column)], false);
+    if (parent != nullptr) deletion.take_earlier_of_row(access, table, parent);
+  }
+  return deletion;
+}
+
+// A full version replaces the row only if its sync_version is higher; the
+// row is locked either way, which keeps the lock order of every writer.
+uint64 upsert(RowAccess* access, const Definition& definition, const BoundStatement& s) {
+  Table table = definition.table;
+  int version_index = param_index(definition, Column::sync_version);
+  Datum version = column_value(access, table, definition.fields[version_index], s, version_index);
+  for (;;) {
+    TupleTableSlot* found = find_row(access, table, s.values[0], true);
+    if (found != nullptr) {
+      bool isnull;
+      Datum existing = get_column(access, table, found, Column::sync_version, &isnull);
+      if (!isnull && !version_less(existing, version)) return 0;
+    }
+    TupleTableSlot* row = found != nullptr ? changed_row(access, table, found) : new_row(access, table);
+    for (int i = 0; i < definition.nparams; ++i) {
+      const Field& field = definition.fields[i];
+      bool isnull = s.nulls[i] == 'n';
+      Datum value = isnull ? Datum(0) : i == version_index ? version : column_value(access, table, field, s, i);
+      set_column(access, table, row, field.column, value, isnull);
+      if (field.column == Column::data && !isnull) {
+        for (auto [column, key] : {std::pair{Column::public_metadata, "public_metadata"},
+                                   std::pair{Column::private_metadata, "private_metadata"}}) {
+          bool member_isnull;
+          Datum member = member_or_null(value, key, &member_isnull);
+          set_column(access, table, row, column, member, member_isnull);
+        }
+      }
+    }
+    if (table == Table::memberships) {
+      DeletionTime deletion = membership_deletion(access, definition, s, found);
+      set_column(access, table, row, Column::deleted_at, TimestampTzGetDatum(deletion.at), deletion.isnull);
+    }
+    if (found != nullptr) {
+      update_row(access, table, found, row);
+      return 1;
+    }
+    if (insert_row(access, table, row)) return 1;
+    // Another transaction inserted the row meanwhile: merge with theirs.
+  }
+}
+
+// deleted_at is set once and only ever moves earlier. A deletion that comes
+// first leaves a row known only by it (`create_missing`).
+uint64 mark_deleted(RowAccess* access, Table table, const BoundStatement& s, bool create_missing) {
+  TimestampTz deleted_at = DatumGetTimestampTz(s.values[1]);
+  for (;;) {
+    TupleTableSlot* found = find_row(access, table, s.values[0], true);
+    if (found != nullptr) {
+      DeletionTime existing;
+      existing.take_earlier_of_row(access, table, found);
+      if (!existing.isnull && existing.at <= deleted_at) return 0;
+      TupleTableSlot* row = changed_row(access, table, found);
+      set_column(access, table, row, Column::deleted_at, s.values[1], false);
+      update_row(access, table, found, row);
+      return 1;
+    }
+    if (!create_missing) return 0;
+    TupleTableSlot* row = new_row(access, table);
+    set_column(access, table, row, Column::id, s.values[0], false);
+    set_column(access, table, row, Column::deleted_at, s.values[1], false);
+    set_column(access, table, row, Column::source, parse_column(access, table, Column::source, pstrdup("deletion")),
+               false);
+    if (insert_row(access, table, row)) return 1;
+  }
 }
 
 }  // namespace
 
 void bind(const core::Statement& statement, BoundStatement& bound) {
-  const QueryDefinition& definition = kQueries[int(statement.kind)];
-  if (int(statement.params.size()) != definition.nargs) {
+  const Definition& definition = kDefinitions[int(statement.kind)];
+  if (int(statement.params.size()) != definition.nparams) {
     throw std::logic_error("planned statement has the wrong number of parameters");
   }
-  bound.query = int(statement.kind);
-  bound.nargs = definition.nargs;
-  for (int i = 0; i < definition.nargs; ++i) {
+  bound.kind = statement.kind;
+  bound.nargs = definition.nparams;
+  for (int i = 0; i < definition.nparams; ++i) {
     const core::Param& param = statement.params[i];
-    if (type_oid(param.type) != definition.argtypes[i]) {
-      throw std::logic_error("planned statement has a parameter of the wrong type");
-    }
+    Source source = definition.fields[i].source;
+    if (!accepts(source, param.type)) throw std::logic_error("planned statement has a parameter of the wrong type");
     bound.nulls[i] = param.is_null ? 'n' : ' ';
     bound.values[i] = 0;
     if (param.is_null) continue;
-    switch (param.type) {
-      case core::Param::Type::text:
-        bound.values[i] = PointerGetDatum(varlena_or_throw(param.text));
+    switch (source) {
+      case Source::text: bound.values[i] = PointerGetDatum(varlena_or_throw(param.text)); break;
+      // Read by the column's type when applied: that can raise, so not here.
+      case Source::parsed:
+      case Source::json: bound.values[i] = CStringGetDatum(cstring_or_throw(param.text)); break;
+      case Source::int32:
+        if (param.number < PG_INT32_MIN || param.number > PG_INT32_MAX) throw std::logic_error("integer out of range");
+        bound.values[i] = Int32GetDatum(int32(param.number));
         break;
-      case core::Param::Type::json:
-        // Parsed into jsonb by execute(): that can raise, so not here.
-        bound.values[i] = CStringGetDatum(cstring_or_throw(param.text));
-        break;
-      case core::Param::Type::int64:
-        bound.values[i] = Int64GetDatum(param.number);
-        break;
-      case core::Param::Type::timestamp_ms:
-        bound.values[i] = TimestampTzGetDatum(timestamp_from_unix_ms(param.number));
-        break;
+      case Source::time: bound.values[i] = TimestampTzGetDatum(timestamp_from_unix_ms(param.number)); break;
     }
   }
 }
 
-uint64 execute(const BoundStatement& bound) {
-  const QueryDefinition& definition = kQueries[bound.query];
-  Datum values[kMaxParams];
-  for (int i = 0; i < bound.nargs; ++i) {
-    bool json_text = definition.argtypes[i] == JSONBOID && bound.nulls[i] != 'n';
-    values[i] = json_text ? DirectFunctionCall1(jsonb_in, bound.values[i]) : bound.values[i];
+uint64 apply_statement(RowAccess* access, const BoundStatement& s) {
+  const Definition& definition = kDefinitions[int(s.kind)];
+  switch (s.kind) {
+    case StatementKind::upsert_organization:
+    case StatementKind::upsert_user:
+    case StatementKind::upsert_membership:
+    case StatementKind::upsert_invitation: return upsert(access, definition, s);
+    case StatementKind::delete_organization:
+    case StatementKind::delete_user: return mark_deleted(access, definition.table, s, true);
+    case StatementKind::delete_membership: return mark_deleted(access, definition.table, s, false);
+    case StatementKind::end_organization_memberships:
+    case StatementKind::end_user_memberships: {
+      Datum values[2] = {s.values[0], s.values[1]};
+      QueryId query = s.kind == StatementKind::end_organization_memberships ? end_organization_memberships
+                                                                            : end_user_memberships;
+      return execute(query, values, s.nulls);
+    }
   }
-  // SPI leaves its procedure context current; the caller's (a per-delivery
-  // context, say) must stay current for what it allocates next.
-  MemoryContext caller = CurrentMemoryContext;
-  int rc = SPI_execute_plan(plan_for(bound.query), values, bound.nulls, false, 0);
-  MemoryContextSwitchTo(caller);
-  if (rc < 0) elog(ERROR, "orgsync: statement failed: %s", SPI_result_code_string(rc));
-  return SPI_processed;
+  elog(ERROR, "orgsync: unknown statement kind %d", int(s.kind));
+}
+
+// ---- the deliveries log ---------------------------------------------------------
+
+namespace {
+
+void set_text_or_null(RowAccess* access, TupleTableSlot* row, Column column, const char* value) {
+  set_column(access, Table::events, row, column, value == nullptr ? Datum(0) : CStringGetTextDatum(value),
+             value == nullptr);
+}
+
+Datum delivery_status(RowAccess* access, const char* status) {
+  return parse_column(access, Table::events, Column::status, pstrdup(status));
+}
+
+}  // namespace
+
+bool delivery_recorded(RowAccess* access, text* delivery_id) {
+  return find_row(access, Table::events, PointerGetDatum(delivery_id), false) != nullptr;
+}
+
+bool record_delivery(RowAccess* access, const Delivery& delivery) {
+  TupleTableSlot* row = new_row(access, Table::events);
+  set_column(access, Table::events, row, Column::id, PointerGetDatum(delivery.id), false);
+  set_column(access, Table::events, row, Column::endpoint, PointerGetDatum(delivery.endpoint), false);
+  set_text_or_null(access, row, Column::type, delivery.type);
+  set_column(access, Table::events, row, Column::status, delivery_status(access, delivery.status), false);
+  set_text_or_null(access, row, Column::error, delivery.error);
+  set_text_or_null(access, row, Column::object_id, delivery.object_id);
+  set_column(access, Table::events, row, Column::event_time, TimestampTzGetDatum(delivery.event_time),
+             !delivery.has_event_time);
+  set_column(access, Table::events, row, Column::payload, PointerGetDatum(delivery.payload), false);
+  return insert_row(access, Table::events, row);
+}
+
+bool load_delivery(RowAccess* access, text* delivery_id, RecordedDelivery* loaded) {
+  TupleTableSlot* found = find_row(access, Table::events, PointerGetDatum(delivery_id), true);
+  if (found == nullptr) return false;
+  bool isnull, time_isnull;
+  loaded->payload = DatumGetTextPP(get_column(access, Table::events, found, Column::payload, &isnull));
+  Datum time = get_column(access, Table::events, found, Column::event_time, &time_isnull);
+  loaded->has_event_time = !time_isnull;
+  loaded->event_time = time_isnull ? 0 : DatumGetTimestampTz(time);
+  Datum status = get_column(access, Table::events, found, Column::status, &isnull);
+  loaded->status = DatumGetCString(DirectFunctionCall1(enum_out, status));
+  return true;
+}
+
+void set_delivery_status(RowAccess* access, text* delivery_id, const char* status, const char* error) {
+  TupleTableSlot* found = find_row(access, Table::events, PointerGetDatum(delivery_id), true);
+  if (found == nullptr) return;
+  TupleTableSlot* row = changed_row(access, Table::events, found);
+  set_column(access, Table::events, row, Column::status, delivery_status(access, status), false);
+  set_text_or_null(access, row, Column::error, error);
+  update_row(access, Table::events, found, row);
+}
+
+uint64 select_endpoint_keys(text* endpoint) {
+  Datum values[1] = {PointerGetDatum(endpoint)};
+  return execute(load_keys, values, " ");
 }
 
 }  // namespace orgsync::pg

@@ -1,39 +1,62 @@
-// The SQL orgsync runs, prepared once per backend and kept across calls.
+// How orgsync writes: the core's planned statements and the deliveries log,
+// carried out row by row (rows.hpp), and the few queries that stay SQL.
 #pragma once
 
 #include "core/event.hpp"
 #include "pg/postgres.hpp"
+#include "pg/rows.hpp"
 
 namespace orgsync::pg {
 
-// The merge statements the core plans (core::StatementKind), then the ones
-// the Postgres layer issues itself.
-enum class Query {
-  insert_event = core::kStatementKinds,
-  set_event_status,
-  load_keys,
-  load_event,
-};
-
 constexpr int kMaxParams = 12;
 
-// A statement with its parameters as Datums (a jsonb parameter as the C
-// string execute() parses): plain C data, safe to hold across anything that
-// may raise.
+// A planned statement with its parameters as Datums (a value that a column
+// type's input function will read stays a C string until then): plain C
+// data, safe to hold across anything that may raise.
 struct BoundStatement {
-  int query;
+  core::StatementKind kind;
   int nargs;
   Datum values[kMaxParams];
-  char nulls[kMaxParams];
+  char nulls[kMaxParams];  // 'n' for NULL, as SPI has it
 };
 
 // C++ side: binds a planned statement, checking that the core's parameters
-// match the SQL's types. Throws; never raises.
+// are the ones its definition expects. Throws; never raises.
 void bind(const core::Statement& statement, BoundStatement& bound);
 
-// Postgres side (inside SPI_connect): runs it and returns SPI_processed, in
-// the memory context it was called in.
-uint64 execute(const BoundStatement& bound);
+// Postgres side: carries it out (inside SPI_connect) and returns the number
+// of rows it changed.
+uint64 apply_statement(RowAccess* access, const BoundStatement& statement);
+
+// The deliveries log, orgsync.events.
+struct Delivery {
+  text* id;
+  text* endpoint;
+  const char* type;       // NULL when unknown
+  const char* object_id;  // NULL when unknown
+  bool has_event_time;
+  TimestampTz event_time;
+  const char* status;
+  const char* error;  // NULL when none
+  text* payload;
+};
+
+bool delivery_recorded(RowAccess* access, text* delivery_id);
+// Returns false, recording nothing, if the delivery id is recorded already.
+bool record_delivery(RowAccess* access, const Delivery& delivery);
+
+// A recorded delivery, locked until the end of the transaction; false if none.
+struct RecordedDelivery {
+  text* payload;
+  bool has_event_time;
+  TimestampTz event_time;
+  char* status;
+};
+bool load_delivery(RowAccess* access, text* delivery_id, RecordedDelivery* loaded);
+void set_delivery_status(RowAccess* access, text* delivery_id, const char* status, const char* error);
+
+// The signing keys of an endpoint, as SPI_tuptable rows of one bytea column.
+uint64 select_endpoint_keys(text* endpoint);
 
 // Milliseconds since the Unix epoch <-> Postgres timestamps.
 inline TimestampTz timestamp_from_unix_ms(int64 ms) {

@@ -1,0 +1,370 @@
+#include "pg/rows.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
+#include "rewrite/rewriteHandler.h"
+#include "storage/lmgr.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace orgsync::pg {
+namespace {
+
+const char* const kTableNames[] = {"organizations", "users", "memberships", "invitations", "events"};
+
+const char* const kColumnNames[] = {
+    "id", "name", "slug", "image_url", "created_by", "max_allowed_memberships", "primary_email", "first_name",
+    "last_name", "username", "external_id", "organization_id", "user_id", "role", "permissions", "email_address",
+    "status", "expires_at", "public_metadata", "private_metadata", "created_at", "updated_at", "deleted_at", "data",
+    "source", "sync_version", "endpoint", "type", "error", "object_id", "event_time", "received_at", "payload",
+};
+static_assert(sizeof(kTableNames) / sizeof(*kTableNames) == kTables, "a name for every Table");
+static_assert(sizeof(kColumnNames) / sizeof(*kColumnNames) == kColumns, "a name for every Column");
+
+// What the catalogs say of a table, kept per backend until the table changes.
+struct TableInfo {
+  Oid relid;  // InvalidOid: not looked up yet, or invalidated
+  Oid primary_key;
+  AttrNumber attnums[kColumns];  // 0: the table has no such column
+};
+
+TableInfo table_info[kTables];
+
+void forget_tables(Datum, Oid relid) {
+  for (TableInfo& info : table_info) {
+    if (relid == InvalidOid || relid == info.relid) info.relid = InvalidOid;
+  }
+}
+
+void describe(TableInfo& info, Relation rel) {
+  TupleDesc desc = RelationGetDescr(rel);
+  for (int c = 0; c < kColumns; ++c) {
+    info.attnums[c] = 0;
+    for (int a = 0; a < desc->natts; ++a) {
+      Form_pg_attribute attribute = TupleDescAttr(desc, a);
+      if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), kColumnNames[c]) == 0) {
+        info.attnums[c] = AttrNumber(a + 1);
+      }
+    }
+  }
+  info.primary_key = RelationGetPrimaryKeyIndex(rel);
+  if (!OidIsValid(info.primary_key)) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("orgsync: table orgsync.%s has no primary key", RelationGetRelationName(rel))));
+  }
+  info.relid = RelationGetRelid(rel);
+}
+
+}  // namespace
+
+// One table as a call uses it.
+struct OpenTable {
+  Relation rel;
+  Relation primary_key;
+  ResultRelInfo* result;
+  List* arbiter;           // the primary key, for speculative insertion
+  TableInfo info;          // this call's copy: invalidation may reset the cache
+  TupleTableSlot* found;   // find_row's result
+  TupleTableSlot* row;     // the row being written (virtual)
+  bool* given;             // per attribute: set by set_column
+  ExprState** defaults;    // per attribute: its default, prepared on first need
+  bool* default_known;
+  FmgrInfo input[kColumns];
+  Oid input_param[kColumns];
+};
+
+struct RowAccess {
+  EState* estate;
+  EPQState epq;
+  RangeTblEntry* range[kTables];
+  OpenTable* tables[kTables];
+};
+
+namespace {
+
+OpenTable& open_table(RowAccess* access, Table which) {
+  int t = int(which);
+  if (access->tables[t] != nullptr) return *access->tables[t];
+  EState* estate = access->estate;
+  MemoryContext previous = MemoryContextSwitchTo(estate->es_query_cxt);
+
+  TableInfo& cached = table_info[t];
+  Oid relid = cached.relid;
+  if (!OidIsValid(relid)) relid = get_relname_relid(kTableNames[t], get_namespace_oid("orgsync", false));
+  if (!OidIsValid(relid)) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("orgsync: table orgsync.%s is missing", kTableNames[t])));
+  }
+  auto* table = static_cast<OpenTable*>(palloc0(sizeof(OpenTable)));
+  table->rel = table_open(relid, RowExclusiveLock);
+  // Opening took a lock, which processes invalidations: describe the table
+  // as it is now if the cache was empty or has just been reset.
+  if (cached.relid != relid) describe(cached, table->rel);
+  table->info = cached;
+
+  RangeTblEntry* rte = access->range[t];
+  rte->relid = relid;
+  // An update recomputes every stored generated column (they are cheap, and
+  // correct whatever they depend on).
+  TupleDesc desc = RelationGetDescr(table->rel);
+  int natts = desc->natts;
+  for (int a = 0; a < natts; ++a) {
+    if (TupleDescAttr(desc, a)->attgenerated == ATTRIBUTE_GENERATED_STORED) {
+      rte->extraUpdatedCols = bms_add_member(rte->extraUpdatedCols, a + 1 - FirstLowInvalidHeapAttributeNumber);
+    }
+  }
+
+  table->result = makeNode(ResultRelInfo);
+  InitResultRelInfo(table->result, table->rel, t + 1, nullptr, 0);
+  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, table->result);
+  // Speculative insertion needs no more than this: index_insert reports the
+  // conflicts (UNIQUE_CHECK_PARTIAL); no ExecCheckIndexConstraints here.
+  ExecOpenIndices(table->result, false);
+  for (int i = 0; i < table->result->ri_NumIndices; ++i) {
+    Relation index = table->result->ri_IndexRelationDescs[i];
+    if (RelationGetRelid(index) == table->info.primary_key) table->primary_key = index;
+  }
+  // find_row's scan key: text equality on the one key column, `id`.
+  Form_pg_index key = table->primary_key == nullptr ? nullptr : table->primary_key->rd_index;
+  if (key == nullptr || key->indnkeyatts != 1 || key->indkey.values[0] != table->info.attnums[int(Column::id)] ||
+      TupleDescAttr(desc, key->indkey.values[0] - 1)->atttypid != TEXTOID) {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("orgsync: the primary key of orgsync.%s must be its text column \"id\"", kTableNames[t])));
+  }
+  table->arbiter = list_make1_oid(table->info.primary_key);
+  table->found = table_slot_create(table->rel, &estate->es_tupleTable);
+  table->row = ExecInitExtraTupleSlot(estate, RelationGetDescr(table->rel), &TTSOpsVirtual);
+  table->given = static_cast<bool*>(palloc0(natts * sizeof(bool)));
+  table->defaults = static_cast<ExprState**>(palloc0(natts * sizeof(ExprState*)));
+  table->default_known = static_cast<bool*>(palloc0(natts * sizeof(bool)));
+  access->tables[t] = table;
+  MemoryContextSwitchTo(previous);
+  return *table;
+}
+
+AttrNumber attnum_of(const OpenTable& table, Column column) {
+  AttrNumber attnum = table.info.attnums[int(column)];
+  if (attnum == 0) {
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("orgsync: table orgsync.%s has no column \"%s\"", RelationGetRelationName(table.rel),
+                           kColumnNames[int(column)])));
+  }
+  return attnum;
+}
+
+// Waits for the transaction (or just the speculative insertion) that wrote
+// a row version the dirty snapshot saw in progress.
+void wait_for_writer(const SnapshotData& dirty) {
+  if (dirty.speculativeToken != 0) {
+    SpeculativeInsertionWait(dirty.xmin, dirty.speculativeToken);
+  } else {
+    XactLockTableWait(dirty.xmin, nullptr, nullptr, XLTW_None);
+  }
+}
+
+// Columns the row does not set take their defaults, as in an INSERT.
+void fill_defaults(RowAccess* access, OpenTable& table, TupleTableSlot* row) {
+  TupleDesc desc = RelationGetDescr(table.rel);
+  for (int a = 0; a < desc->natts; ++a) {
+    Form_pg_attribute attribute = TupleDescAttr(desc, a);
+    if (table.given[a] || attribute->attisdropped || attribute->attgenerated) continue;
+    if (!table.default_known[a]) {
+      MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
+      auto* expression = reinterpret_cast<Expr*>(build_column_default(table.rel, a + 1));
+      table.defaults[a] = expression == nullptr ? nullptr : ExecPrepareExpr(expression, access->estate);
+      table.default_known[a] = true;
+      MemoryContextSwitchTo(previous);
+    }
+    if (table.defaults[a] != nullptr) {
+      row->tts_values[a] = ExecEvalExprSwitchContext(table.defaults[a], GetPerTupleExprContext(access->estate),
+                                                     &row->tts_isnull[a]);
+    }
+  }
+}
+
+}  // namespace
+
+RowAccess* begin_row_access() {
+  auto* access = static_cast<RowAccess*>(palloc0(sizeof(RowAccess)));
+  access->estate = CreateExecutorState();
+  MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
+  List* range_table = NIL;
+  for (int t = 0; t < kTables; ++t) {
+    RangeTblEntry* rte = makeNode(RangeTblEntry);
+    rte->rtekind = RTE_RELATION;
+    rte->relkind = RELKIND_RELATION;
+    rte->rellockmode = RowExclusiveLock;
+    access->range[t] = rte;
+    range_table = lappend(range_table, rte);
+  }
+  ExecInitRangeTable(access->estate, range_table);
+  // Row triggers that look the old row up again (GetTupleForTrigger) need a snapshot.
+  access->estate->es_snapshot = GetActiveSnapshot();
+  EvalPlanQualInit(&access->epq, access->estate, nullptr, NIL, -1);
+  MemoryContextSwitchTo(previous);
+  AfterTriggerBeginQuery();
+  return access;
+}
+
+void end_row_access(RowAccess* access) {
+  EState* estate = access->estate;
+  AfterTriggerEndQuery(estate);
+  EvalPlanQualEnd(&access->epq);
+  ExecCloseResultRelations(estate);
+  for (OpenTable* table : access->tables) {
+    if (table != nullptr) table_close(table->rel, NoLock);
+  }
+  ExecResetTupleTable(estate->es_tupleTable, false);
+  FreeExecutorState(estate);
+  pfree(access);
+}
+
+TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
+  OpenTable& table = open_table(access, which);
+  // What this transaction wrote so far, SPI statements included, is visible
+  // from here on, and may be locked and updated.
+  CommandCounterIncrement();
+  ScanKeyData key;
+  ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, id);
+  key.sk_collation = table.primary_key->rd_indcollation[0];
+
+  for (;;) {
+    // A dirty snapshot sees the newest version, committed or not, as the
+    // unique check of INSERT ... ON CONFLICT does.
+    SnapshotData dirty;
+    InitDirtySnapshot(dirty);
+    IndexScanDesc scan = index_beginscan(table.rel, table.primary_key, &dirty, 1, 0);
+    index_rescan(scan, &key, 1, nullptr, 0);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, table.found);
+    index_endscan(scan);
+    if (!found) return nullptr;
+    if (TransactionIdIsValid(dirty.xmin)) {
+      wait_for_writer(dirty);
+      continue;
+    }
+    if (lock) {
+      TM_FailureData failure;
+      TM_Result result = table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
+                                          GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0,
+                                          &failure);
+      // Changed by another transaction while we waited: look again.
+      if (result == TM_Updated || result == TM_Deleted) continue;
+      if (result != TM_Ok) elog(ERROR, "orgsync: unexpected result %d locking a row of %s", int(result),
+                                RelationGetRelationName(table.rel));
+    }
+    ExecMaterializeSlot(table.found);
+    return table.found;
+  }
+}
+
+TupleTableSlot* new_row(RowAccess* access, Table which) {
+  OpenTable& table = open_table(access, which);
+  TupleTableSlot* row = table.row;
+  ExecClearTuple(row);
+  int natts = row->tts_tupleDescriptor->natts;
+  for (int a = 0; a < natts; ++a) {
+    row->tts_values[a] = Datum(0);
+    row->tts_isnull[a] = true;
+    table.given[a] = false;
+  }
+  return row;
+}
+
+TupleTableSlot* changed_row(RowAccess* access, Table which, TupleTableSlot* found) {
+  TupleTableSlot* row = new_row(access, which);
+  slot_getallattrs(found);
+  int natts = row->tts_tupleDescriptor->natts;
+  memcpy(row->tts_values, found->tts_values, natts * sizeof(Datum));
+  memcpy(row->tts_isnull, found->tts_isnull, natts * sizeof(bool));
+  return row;
+}
+
+void set_column(RowAccess* access, Table which, TupleTableSlot* row, Column column, Datum value, bool isnull) {
+  OpenTable& table = open_table(access, which);
+  int a = attnum_of(table, column) - 1;
+  row->tts_values[a] = isnull ? Datum(0) : value;
+  row->tts_isnull[a] = isnull;
+  table.given[a] = true;
+}
+
+Datum get_column(RowAccess* access, Table which, TupleTableSlot* row, Column column, bool* isnull) {
+  return slot_getattr(row, attnum_of(open_table(access, which), column), isnull);
+}
+
+Datum parse_column(RowAccess* access, Table which, Column column, char* text) {
+  OpenTable& table = open_table(access, which);
+  int c = int(column);
+  Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(table.rel), attnum_of(table, column) - 1);
+  if (!OidIsValid(table.input[c].fn_oid)) {
+    Oid function;
+    getTypeInputInfo(attribute->atttypid, &function, &table.input_param[c]);
+    fmgr_info_cxt(function, &table.input[c], access->estate->es_query_cxt);
+  }
+  return InputFunctionCall(&table.input[c], text, table.input_param[c], attribute->atttypmod);
+}
+
+bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
+  OpenTable& table = open_table(access, which);
+  EState* estate = access->estate;
+  ResultRelInfo* result = table.result;
+  CommandCounterIncrement();
+  fill_defaults(access, table, row);
+  ExecStoreVirtualTuple(row);
+
+  if (result->ri_TrigDesc != nullptr && result->ri_TrigDesc->trig_insert_before_row &&
+      !ExecBRInsertTriggers(estate, result, row)) {
+    ResetPerTupleExprContext(estate);
+    return true;  // a trigger chose to skip the row, as it may in an INSERT
+  }
+  TupleConstr* constraints = RelationGetDescr(table.rel)->constr;
+  if (constraints != nullptr && constraints->has_generated_stored) {
+    ExecComputeStoredGenerated(result, estate, row, CMD_INSERT);
+  }
+  if (constraints != nullptr) ExecConstraints(result, row, estate);
+
+  // INSERT ... ON CONFLICT's protocol: whoever finds the tuple in progress
+  // waits only for this insertion to be confirmed or withdrawn.
+  estate->es_output_cid = GetCurrentCommandId(true);
+  TransactionId xid = GetCurrentTransactionId();
+  uint32 token = SpeculativeInsertionLockAcquire(xid);
+  table_tuple_insert_speculative(table.rel, row, estate->es_output_cid, 0, nullptr, token);
+  bool conflict = false;
+  List* recheck = ExecInsertIndexTuples(result, row, estate, false, true, &conflict, table.arbiter);
+  table_tuple_complete_speculative(table.rel, row, token, !conflict);
+  SpeculativeInsertionLockRelease(xid);
+  if (!conflict) ExecARInsertTriggers(estate, result, row, recheck, nullptr);
+  list_free(recheck);
+  ResetPerTupleExprContext(estate);
+  return !conflict;
+}
+
+void update_row(RowAccess* access, Table which, TupleTableSlot* found, TupleTableSlot* row) {
+  OpenTable& table = open_table(access, which);
+  // The columns set are the UPDATE's SET list, as UPDATE OF triggers see it.
+  RangeTblEntry* rte = access->range[int(which)];
+  MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
+  bms_free(rte->updatedCols);
+  rte->updatedCols = nullptr;
+  for (int a = 0; a < row->tts_tupleDescriptor->natts; ++a) {
+    if (table.given[a]) rte->updatedCols = bms_add_member(rte->updatedCols, a + 1 - FirstLowInvalidHeapAttributeNumber);
+  }
+  MemoryContextSwitchTo(previous);
+  CommandCounterIncrement();
+  ExecStoreVirtualTuple(row);
+  ExecSimpleRelationUpdate(table.result, access->estate, &access->epq, found, row);
+  ResetPerTupleExprContext(access->estate);
+}
+
+void register_row_access_invalidation() { CacheRegisterRelcacheCallback(forget_tables, 0); }
+
+}  // namespace orgsync::pg

@@ -1,0 +1,58 @@
+// Row access to orgsync's own tables without the SQL executor: a keyed
+// lookup that locks the row, an insert that yields to a concurrent one, and
+// an update. Each is what INSERT ... ON CONFLICT or UPDATE does for one row
+// (Postgres' own speculative insertion, index maintenance, constraints, row
+// triggers), minus parsing, planning and executor start-up, which were half
+// of a delivery's cost. Statement-level triggers do not fire, as under
+// logical replication. Postgres side only: everything here can raise.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace orgsync::pg {
+
+enum class Table { organizations, users, memberships, invitations, events };
+constexpr int kTables = 5;
+
+// Every column orgsync reads or writes, by name; each table has some of them.
+enum class Column {
+  id, name, slug, image_url, created_by, max_allowed_memberships, primary_email, first_name,
+  last_name, username, external_id, organization_id, user_id, role, permissions, email_address,
+  status, expires_at, public_metadata, private_metadata, created_at, updated_at, deleted_at, data,
+  source, sync_version, endpoint, type, error, object_id, event_time, received_at, payload,
+};
+constexpr int kColumns = int(Column::payload) + 1;
+
+struct RowAccess;
+
+// Brackets one SQL-callable call's row access: the tables it opens stay open
+// until end_row_access, which also fires the AFTER ROW triggers it queued.
+RowAccess* begin_row_access();
+void end_row_access(RowAccess* access);
+
+// The row whose primary key is `id`, or NULL. With `lock`, the row is locked
+// as SELECT ... FOR NO KEY UPDATE would, after waiting for whoever writes it.
+// Valid until the next call on the same table.
+TupleTableSlot* find_row(RowAccess* access, Table table, Datum id, bool lock);
+
+// A row to write: cleared for insert_row, or a copy of `found` for
+// update_row. Valid until the next call on the same table.
+TupleTableSlot* new_row(RowAccess* access, Table table);
+TupleTableSlot* changed_row(RowAccess* access, Table table, TupleTableSlot* found);
+
+// Inserts the row; columns never set take their defaults. Returns false, and
+// inserts nothing, if a row with its key exists (or appeared meanwhile).
+bool insert_row(RowAccess* access, Table table, TupleTableSlot* row);
+void update_row(RowAccess* access, Table table, TupleTableSlot* found, TupleTableSlot* row);
+
+// Column values of a slot from the functions above.
+void set_column(RowAccess* access, Table table, TupleTableSlot* row, Column column, Datum value, bool isnull);
+Datum get_column(RowAccess* access, Table table, TupleTableSlot* row, Column column, bool* isnull);
+
+// A column's type input function (text -> value), as a SQL cast would call it.
+Datum parse_column(RowAccess* access, Table table, Column column, char* text);
+
+// From _PG_init.
+void register_row_access_invalidation();
+
+}  // namespace orgsync::pg
