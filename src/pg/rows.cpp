@@ -75,6 +75,11 @@ struct OpenTable {
   ResultRelInfo* result;
   List* arbiter;           // the primary key, for speculative insertion
   TableInfo info;          // this call's copy: invalidation may reset the cache
+  // find_row's scan, kept for the call: a dirty snapshot sees the newest
+  // version, committed or not, as the unique check of INSERT ... ON CONFLICT
+  // does, and says in xmin whose insertion is still in progress.
+  SnapshotData dirty;
+  IndexScanDesc scan;
   TupleTableSlot* found;   // find_row's result
   TupleTableSlot* row;     // the row being written (virtual)
   bool* given;             // per attribute: set by set_column
@@ -142,6 +147,8 @@ OpenTable& open_table(RowAccess* access, Table which) {
                     errmsg("orgsync: the primary key of orgsync.%s must be its text column \"id\"", kTableNames[t])));
   }
   table->arbiter = list_make1_oid(table->info.primary_key);
+  InitDirtySnapshot(table->dirty);
+  table->scan = index_beginscan(table->rel, table->primary_key, &table->dirty, 1, 0);
   table->found = table_slot_create(table->rel, &estate->es_tupleTable);
   table->row = ExecInitExtraTupleSlot(estate, RelationGetDescr(table->rel), &TTSOpsVirtual);
   table->given = static_cast<bool*>(palloc0(natts * sizeof(bool)));
@@ -222,7 +229,9 @@ void end_row_access(RowAccess* access) {
   EvalPlanQualEnd(&access->epq);
   ExecCloseResultRelations(estate);
   for (OpenTable* table : access->tables) {
-    if (table != nullptr) table_close(table->rel, NoLock);
+    if (table == nullptr) continue;
+    index_endscan(table->scan);
+    table_close(table->rel, NoLock);
   }
   ExecResetTupleTable(estate->es_tupleTable, false);
   FreeExecutorState(estate);
@@ -239,17 +248,10 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
   key.sk_collation = table.primary_key->rd_indcollation[0];
 
   for (;;) {
-    // A dirty snapshot sees the newest version, committed or not, as the
-    // unique check of INSERT ... ON CONFLICT does.
-    SnapshotData dirty;
-    InitDirtySnapshot(dirty);
-    IndexScanDesc scan = index_beginscan(table.rel, table.primary_key, &dirty, 1, 0);
-    index_rescan(scan, &key, 1, nullptr, 0);
-    bool found = index_getnext_slot(scan, ForwardScanDirection, table.found);
-    index_endscan(scan);
-    if (!found) return nullptr;
-    if (TransactionIdIsValid(dirty.xmin)) {
-      wait_for_writer(dirty);
+    index_rescan(table.scan, &key, 1, nullptr, 0);
+    if (!index_getnext_slot(table.scan, ForwardScanDirection, table.found)) return nullptr;
+    if (TransactionIdIsValid(table.dirty.xmin)) {
+      wait_for_writer(table.dirty);
       continue;
     }
     if (lock) {
