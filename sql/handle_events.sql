@@ -86,3 +86,30 @@ SELECT * FROM orgsync.handle_events((SELECT array_agg(headers) FROM signed WHERE
                                     (SELECT array_agg(body) FROM signed WHERE n = 1), 'no_such_endpoint');
 
 TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events, orgsync.secrets;
+
+-- many small batches, each in its own transaction, over rows whose earlier
+-- versions are dead: lookups meet dead index entries, and what the index scan
+-- remembers of them must outlive each delivery's memory (this crashed once)
+SELECT orgsync.add_secret(:'secret');
+CREATE PROCEDURE pg_temp.deliver_in_batches(batches int, per_batch int) LANGUAGE plpgsql AS $$
+DECLARE
+  n int := 0;
+  bodies text[];
+BEGIN
+  FOR b IN 1 .. batches LOOP
+    SELECT array_agg(jsonb_build_object('type', 'organization.updated', 'timestamp', 1716883200000 + v,
+             'data', jsonb_build_object('id', 'org_' || (v % 7), 'object', 'organization', 'name', repeat('Org ', 50) || v,
+                                        'slug', 'org-' || v, 'public_metadata', jsonb_build_object('v', v),
+                                        'created_at', 1716883200000, 'updated_at', 1716883200000 + v))::text ORDER BY v)
+      INTO bodies FROM generate_series(n + 1, n + per_batch) v;
+    PERFORM orgsync.handle_events(
+      (SELECT array_agg(orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'batch_' || i, bodies[i - n]) ORDER BY i)
+       FROM generate_series(n + 1, n + per_batch) i), bodies);
+    n := n + per_batch;
+    COMMIT;
+  END LOOP;
+END $$;
+CALL pg_temp.deliver_in_batches(200, 5);
+SELECT count(*) AS deliveries, count(*) FILTER (WHERE status = 'applied') AS applied FROM orgsync.events WHERE id LIKE 'batch_%';
+SELECT id, slug, public_metadata FROM orgsync.organizations ORDER BY id;
+TRUNCATE orgsync.organizations, orgsync.events, orgsync.secrets;

@@ -248,8 +248,13 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
   key.sk_collation = table.primary_key->rd_indcollation[0];
 
   for (;;) {
+    // The scan lives as long as the call; what it allocates as it goes (the
+    // btree's list of dead items, say) must too, not in a per-delivery context.
+    MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
     index_rescan(table.scan, &key, 1, nullptr, 0);
-    if (!index_getnext_slot(table.scan, ForwardScanDirection, table.found)) return nullptr;
+    bool found = index_getnext_slot(table.scan, ForwardScanDirection, table.found);
+    MemoryContextSwitchTo(previous);
+    if (!found) return nullptr;
     if (TransactionIdIsValid(table.dirty.xmin)) {
       wait_for_writer(table.dirty);
       continue;
