@@ -9,8 +9,8 @@
 --   * parse the body with ::jsonb (a body that is not JSON is recorded as
 --     invalid, as orgsync does);
 --   * insert the events row ON CONFLICT DO NOTHING (nothing inserted: a
---     duplicate), then the same guarded merge statements as
---     src/pg/statements.cpp, with the same version key {rank, updated_at,
+--     duplicate), then guarded merge statements with the rules that
+--     src/pg/statements.cpp carries out row by row, the same version key {rank, updated_at,
 --     event time, digest}; the digest here is hashtextextended(data::text, 0)
 --     instead of orgsync's FNV-1a of its own serialisation, so only the first
 --     three elements of sync_version compare equal.

@@ -58,11 +58,7 @@ void describe(TableInfo& info, Relation rel) {
       }
     }
   }
-  info.primary_key = RelationGetPrimaryKeyIndex(rel);
-  if (!OidIsValid(info.primary_key)) {
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("orgsync: table orgsync.%s has no primary key", RelationGetRelationName(rel))));
-  }
+  info.primary_key = RelationGetPrimaryKeyIndex(rel);  // checked in open_table
   info.relid = RelationGetRelid(rel);
 }
 
