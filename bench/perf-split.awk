@@ -23,7 +23,9 @@ function step(chain,    i) {
       return chain ~ /apply_statement/ ? "cascade to memberships (SQL)" : "SELECT key FROM secrets (SQL)"
     if ($i ~ /orgsync::pg::delivery_recorded/) return "already recorded? (a primary key lookup)"
     if ($i ~ /orgsync::pg::apply_statement/) return "merge: mirror rows looked up, locked, inserted, updated"
-    if ($i ~ /orgsync::pg::record_delivery/) return "record the delivery (events row)"
+    # record_delivery ends in a tail call: its insert_row appears called from process_delivery.
+    if ($i ~ /orgsync::pg::record_delivery/ || ($i ~ /orgsync::pg::insert_row/ && $(i + 1) ~ /process_delivery|record_and_apply/))
+      return "record the delivery (events row)"
   }
   if (chain ~ /verify|hmac_sha256|libcrypto/) return "verify (HMAC-SHA256)"
   if (chain ~ /plan_delivery|plan_event/) return "parse + plan (src/core: parse, serialise, digest)"
