@@ -41,7 +41,7 @@ function work(frame) {
   if (frame ~ /nlohmann|simdjson|plan_event|parse_payload|plan_delivery|version_of|digest_of|_upsert|plan_membership|core::/)
     return "JSON: orgsync's own parse, serialise, digest (src/core)"
   if (frame ~ /exc_page_fault/) return "page faults (the backend's first touch of shared buffers)"
-  if (frame ~ /toast|pglz/) return "TOAST compression (pglz)"
+  if (frame ~ /toast|pglz/) return "TOAST compression"
   if (frame ~ /mdextend|smgrextend/) return "relation extension (new pages)"
   if (frame ~ /ExecConstraints/) return "constraints (NOT NULL)"
   if (frame ~ /GetCachedPlan|AcquireExecutorLocks|set_config_option|ProcessGUCArray|AtEOXact_GUC|NewGUCNestLevel/)
