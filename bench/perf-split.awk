@@ -24,7 +24,7 @@ function step(chain,    i) {
     if ($i ~ /orgsync::pg::delivery_recorded/) return "already recorded? (a primary key lookup)"
     if ($i ~ /orgsync::pg::apply_statement/) return "merge: mirror rows looked up, locked, inserted, updated"
     # record_delivery ends in a tail call: its insert_row appears called from process_delivery.
-    if ($i ~ /orgsync::pg::record_delivery/ || ($i ~ /orgsync::pg::insert_row/ && $(i + 1) ~ /process_delivery|record_and_apply/))
+    if ($i ~ /orgsync::pg::record_delivery/ || ($i ~ /orgsync::pg::insert_row/ && $(i + 1) ~ /process_delivery|apply_and_record/))
       return "record the delivery (events row)"
   }
   if (chain ~ /verify|hmac_sha256|libcrypto/) return "verify (HMAC-SHA256)"

@@ -199,7 +199,7 @@ Datum result_jsonb(const Outcome& outcome) {
 // the same transaction. Two copies in flight at once both get past the first
 // check; the second's merge then finds the first's rows (waiting for its
 // locks) and changes nothing, and its record yields to the first's.
-const char* record_and_apply(RowAccess* access, text* delivery_id, text* endpoint, text* body, const Plan* plan) {
+const char* apply_and_record(RowAccess* access, text* delivery_id, text* endpoint, text* body, const Plan* plan) {
   if (delivery_recorded(access, delivery_id)) return "duplicate";
   const char* status = merge(access, plan);
   Delivery delivery{delivery_id, endpoint, plan->type, plan->object_id, plan->has_event_time,
@@ -236,7 +236,7 @@ Outcome process_delivery(RowAccess* access, Jsonb* headers_arg, text* body, text
   }
   Plan* plan = plan_delivery(text_bytes(body), delivery_time_ms(headers.timestamp));
   text* delivery_id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
-  const char* status = record_and_apply(access, delivery_id, endpoint, body, plan);
+  const char* status = apply_and_record(access, delivery_id, endpoint, body, plan);
   return {status, text_to_cstring(delivery_id), plan, 0, nullptr};
 }
 
