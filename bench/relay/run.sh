@@ -154,12 +154,13 @@ count_for() {
 # Machine-wide CPU ticks "total idle" (idle + iowait); WAL "bytes syncs" so far.
 cpu_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
 wal_stats() { q postgres -c "SELECT wal_bytes || ' ' || wal_sync FROM pg_stat_wal"; }
-# "pid ticks" (user + system CPU) of SYSTEM's server and of every process of
-# the cluster (backends, walwriter, checkpointer, autovacuum...), plus PIDS.
+# "pid ticks user system" (CPU ticks: user + system, user, system) of SYSTEM's
+# server and of every process of the cluster (backends, walwriter,
+# checkpointer, autovacuum...), plus PIDS.
 proc_cpu() {
   local p
   for p in $(printf '%s\n' ${pid_of[$1]} $(q postgres -c "SELECT pid FROM pg_stat_activity") ${2:-} | sort -un); do
-    awk -v p="$p" '{sub(/.*\) /, ""); print p, $12 + $13}' "/proc/$p/stat" 2>/dev/null || true
+    awk -v p="$p" '{sub(/.*\) /, ""); print p, $12 + $13, $12, $13}' "/proc/$p/stat" 2>/dev/null || true
   done
 }
 # mean_batch SYSTEM FIRST_LINE: deliveries per database call, from the
@@ -173,6 +174,16 @@ mean_batch() {
 cpu_per_request() {
   awk -v n="$3" -v hz="$(getconf CLK_TCK)" 'NR == FNR {t0[$1] = $2; next} {t += $2 - ($1 in t0 ? t0[$1] : 0)}
     END {printf "%.0f", t * 1e6 / hz / n}' <(echo "$1") <(echo "$2")
+}
+
+# CPU_BEFORE CPU_AFTER REQUESTS SERVER_PID: "server_user server_system
+# postgres_user postgres_system", CPU µs per request, the server apart from Postgres
+cpu_split() {
+  awk -v n="$3" -v server="$4" -v hz="$(getconf CLK_TCK)" '
+    NR == FNR {u0[$1] = $3; s0[$1] = $4; next}
+    {k = ($1 == server) ? "server" : "postgres"; u[k] += $3 - u0[$1]; s[k] += $4 - s0[$1]}
+    END {f = 1e6 / hz / n; printf "%.0f %.0f %.0f %.0f", u["server"] * f, s["server"] * f, u["postgres"] * f, s["postgres"] * f}' \
+    <(echo "$1") <(echo "$2")
 }
 
 # point RUN SYSTEM CONNECTIONS: one measured point; a line into $work/points.
@@ -208,6 +219,7 @@ point() {
     printf "%.0f %.0f %s", busy, ($7 - $5) / $9, (syncs > 0 ? sprintf("%.1f", $9 / syncs) : "-") }')
   echo "$run $system $c $rate $(field p50_us "$r") $(field p99_us "$r") $(field non2xx "$r") $(field socket_errors "$r") $rss0 $rss1 $requests $recorded $n $(field ran_out "$r") $seconds $extra $(cpu_per_request "$proc0" "$proc1" "$requests") $(mean_batch "$system" "$log0")" \
     >>"$work/points"
+  echo "$run $system $c $(cpu_split "$proc0" "$proc1" "$requests" "${pid_of[$system]}")" >>"$work/cpu-split"
 }
 
 # ---- the measured runs ------------------------------------------------------
@@ -404,6 +416,10 @@ EOF
   echo "# bench/relay/run.sh, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "# run server connections deliveries/s p50_us p99_us non2xx socket_errors rss0_mb rss1_mb requests distinct_recorded signed ran_out seconds cpu_busy_pct wal_bytes_per_request requests_per_wal_sync server_and_postgres_cpu_us_per_request mean_batch"
   cat "$work/points"
+  echo
+  echo "# CPU µs per request, user and system, of the server process and of all Postgres processes"
+  echo "# run server connections server_user server_system postgres_user postgres_system"
+  cat "$work/cpu-split"
   echo
   echo "# check: connections table rows_orgsync rows_node ids_differing"
   cat "$work/check"
