@@ -2,9 +2,9 @@
 // lookup that locks the row, an insert that yields to a concurrent one, and
 // an update. Each is what INSERT ... ON CONFLICT or UPDATE does for one row
 // (Postgres' own speculative insertion, index maintenance, constraints, row
-// triggers), minus parsing, planning and executor start-up, which were half
-// of a delivery's cost. Statement-level triggers do not fire, as under
-// logical replication. Postgres side only: everything here can raise.
+// triggers), without parsing, planning, or starting and ending an executor
+// for each statement. Statement-level triggers do not fire, as under logical
+// replication. Postgres side only: everything here can raise.
 #pragma once
 
 #include "pg/postgres.hpp"
