@@ -37,6 +37,9 @@ struct TableInfo {
   Oid relid;  // InvalidOid: not looked up yet, or invalidated
   Oid primary_key;
   AttrNumber attnums[kColumns];  // 0: the table has no such column
+  // Each column type's input function, for parse_column.
+  Oid input_function[kColumns];
+  Oid input_param[kColumns];
 };
 
 TableInfo table_info[kTables];
@@ -55,6 +58,7 @@ void describe(TableInfo& info, Relation rel) {
       Form_pg_attribute attribute = TupleDescAttr(desc, a);
       if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), kColumnNames[c]) == 0) {
         info.attnums[c] = AttrNumber(a + 1);
+        getTypeInputInfo(attribute->atttypid, &info.input_function[c], &info.input_param[c]);
       }
     }
   }
@@ -81,8 +85,7 @@ struct OpenTable {
   bool* given;             // per attribute: set by set_column
   ExprState** defaults;    // per attribute: its default, prepared on first need
   bool* default_known;
-  FmgrInfo input[kColumns];
-  Oid input_param[kColumns];
+  FmgrInfo input[kColumns];  // set up on first use in the call
 };
 
 struct RowAccess {
@@ -309,11 +312,9 @@ Datum parse_column(RowAccess* access, Table which, Column column, char* text) {
   int c = int(column);
   Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(table.rel), attnum_of(table, column) - 1);
   if (!OidIsValid(table.input[c].fn_oid)) {
-    Oid function;
-    getTypeInputInfo(attribute->atttypid, &function, &table.input_param[c]);
-    fmgr_info_cxt(function, &table.input[c], access->estate->es_query_cxt);
+    fmgr_info_cxt(table.info.input_function[c], &table.input[c], access->estate->es_query_cxt);
   }
-  return InputFunctionCall(&table.input[c], text, table.input_param[c], attribute->atttypmod);
+  return InputFunctionCall(&table.input[c], text, table.info.input_param[c], attribute->atttypmod);
 }
 
 bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
