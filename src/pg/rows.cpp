@@ -1,16 +1,22 @@
 #include "pg/rows.hpp"
 
+#include <algorithm>
+
 extern "C" {
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/nodeModifyTable.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/lmgr.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -198,6 +204,32 @@ void fill_defaults(RowAccess* access, OpenTable& table, TupleTableSlot* row) {
   }
 }
 
+// A valid btree index of the table, without a predicate, whose first key
+// column is `attnum`.
+Relation index_leading_with(const OpenTable& table, AttrNumber attnum) {
+  for (int i = 0; i < table.result->ri_NumIndices; ++i) {
+    Relation index = table.result->ri_IndexRelationDescs[i];
+    Form_pg_index form = index->rd_index;
+    if (index->rd_rel->relam == BTREE_AM_OID && form->indisvalid && form->indkey.values[0] == attnum &&
+        heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr)) {
+      return index;
+    }
+  }
+  ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                  errmsg("orgsync: table orgsync.%s needs an index on its column \"%s\"",
+                         RelationGetRelationName(table.rel), NameStr(TupleDescAttr(RelationGetDescr(table.rel),
+                                                                                   attnum - 1)->attname))));
+}
+
+// Bytewise, then shorter first: a total order on ids, whatever the collation.
+bool id_less(Datum a, Datum b) {
+  auto* x = reinterpret_cast<text*>(DatumGetPointer(a));  // find_live_ids detoasted them
+  auto* y = reinterpret_cast<text*>(DatumGetPointer(b));
+  size_t nx = VARSIZE_ANY_EXHDR(x), ny = VARSIZE_ANY_EXHDR(y);
+  int order = memcmp(VARDATA_ANY(x), VARDATA_ANY(y), Min(nx, ny));
+  return order < 0 || (order == 0 && nx < ny);
+}
+
 }  // namespace
 
 RowAccess* begin_row_access() {
@@ -239,8 +271,8 @@ void end_row_access(RowAccess* access) {
 
 TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
   OpenTable& table = open_table(access, which);
-  // What this transaction wrote so far, SPI statements included, is visible
-  // from here on, and may be locked and updated.
+  // What this transaction wrote so far, triggers included, is visible from
+  // here on, and may be locked and updated.
   CommandCounterIncrement();
   ScanKeyData key;
   ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, id);
@@ -271,6 +303,38 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
     ExecMaterializeSlot(table.found);
     return table.found;
   }
+}
+
+Datum* find_live_ids(RowAccess* access, Table which, Column column, Datum value, TimestampTz at, int* count) {
+  OpenTable& table = open_table(access, which);
+  Relation index = index_leading_with(table, attnum_of(table, column));
+  AttrNumber id_attnum = attnum_of(table, Column::id);
+  AttrNumber deleted_at_attnum = attnum_of(table, Column::deleted_at);
+  CommandCounterIncrement();
+  ScanKeyData key;
+  ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ, value);
+  key.sk_collation = index->rd_indcollation[0];
+  Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+  TupleTableSlot* slot = table_slot_create(table.rel, nullptr);
+  IndexScanDesc scan = index_beginscan(table.rel, index, snapshot, 1, 0);
+  index_rescan(scan, &key, 1, nullptr, 0);
+  int n = 0, capacity = 16;
+  auto* ids = static_cast<Datum*>(palloc(capacity * sizeof(Datum)));
+  while (index_getnext_slot(scan, ForwardScanDirection, slot)) {
+    bool id_isnull, deleted_isnull;
+    Datum id = slot_getattr(slot, id_attnum, &id_isnull);
+    Datum deleted_at = slot_getattr(slot, deleted_at_attnum, &deleted_isnull);
+    // deleted_at only ever moves earlier: a row ended by `at` stays so.
+    if (id_isnull || (!deleted_isnull && DatumGetTimestampTz(deleted_at) <= at)) continue;
+    if (n == capacity) ids = static_cast<Datum*>(repalloc(ids, (capacity *= 2) * sizeof(Datum)));
+    ids[n++] = datumCopy(PointerGetDatum(DatumGetTextPP(id)), false, -1);
+  }
+  index_endscan(scan);
+  ExecDropSingleTupleTableSlot(slot);
+  UnregisterSnapshot(snapshot);
+  std::sort(ids, ids + n, id_less);
+  *count = n;
+  return ids;
 }
 
 TupleTableSlot* new_row(RowAccess* access, Table which) {

@@ -35,6 +35,12 @@ void end_row_access(RowAccess* access);
 // Valid until the next call on the same table.
 TupleTableSlot* find_row(RowAccess* access, Table table, Datum id, bool lock);
 
+// The ids of the rows whose `column` equals `value` and whose deleted_at is
+// NULL or later than `at`, as the latest snapshot shows them: read through
+// an index that leads with `column`, never a plan. Sorted bytewise, the order
+// in which callers lock them. Palloc'd; sets *count.
+Datum* find_live_ids(RowAccess* access, Table table, Column column, Datum value, TimestampTz at, int* count);
+
 // A row to write: cleared for insert_row, or a copy of `found` for
 // update_row. Valid until the next call on the same table.
 TupleTableSlot* new_row(RowAccess* access, Table table);

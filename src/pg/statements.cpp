@@ -58,50 +58,6 @@ const Definition kDefinitions[] = {
 };
 static_assert(sizeof(kDefinitions) / sizeof(kDefinitions[0]) == core::kStatementKinds, "one per kind");
 
-// ---- the queries that stay SQL ----------------------------------------------
-
-struct Query {
-  const char* sql;
-  int nargs;
-  Oid argtypes[2];
-};
-
-// Ends the live memberships of a deleted organization or user: set-based, and
-// rare. Rows are locked in id order, so concurrent cascades cannot deadlock.
-#define END_MEMBERSHIPS_OF(column)                                          \
-  "UPDATE orgsync.memberships AS m SET deleted_at = $2 "                    \
-  "FROM (SELECT id FROM orgsync.memberships "                               \
-  "      WHERE " column " = $1 AND (deleted_at IS NULL OR deleted_at > $2) " \
-  "      ORDER BY id FOR UPDATE) AS ending "                                \
-  "WHERE m.id = ending.id"
-
-enum QueryId { end_organization_memberships, end_user_memberships, load_keys, kQueryCount };
-
-const Query kQueries[kQueryCount] = {
-    {END_MEMBERSHIPS_OF("organization_id"), 2, {TEXTOID, TIMESTAMPTZOID}},
-    {END_MEMBERSHIPS_OF("user_id"), 2, {TEXTOID, TIMESTAMPTZOID}},
-    {"SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, {TEXTOID}},
-};
-
-SPIPlanPtr prepared[kQueryCount];
-
-uint64 execute(QueryId id, Datum* values, const char* nulls) {
-  if (prepared[id] == nullptr) {
-    const Query& query = kQueries[id];
-    SPIPlanPtr plan = SPI_prepare(query.sql, query.nargs, const_cast<Oid*>(query.argtypes));
-    if (plan == nullptr) elog(ERROR, "orgsync: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-    if (SPI_keepplan(plan) != 0) elog(ERROR, "orgsync: SPI_keepplan failed");
-    prepared[id] = plan;
-  }
-  // SPI leaves its procedure context current; the caller's (a per-delivery
-  // context, say) must stay current for what it allocates next.
-  MemoryContext caller = CurrentMemoryContext;
-  int rc = SPI_execute_plan(prepared[id], values, nulls, false, 0);
-  MemoryContextSwitchTo(caller);
-  if (rc < 0) elog(ERROR, "orgsync: statement failed: %s", SPI_result_code_string(rc));
-  return SPI_processed;
-}
-
 // ---- row by row ---------------------------------------------------------------
 
 bool accepts(Source source, core::Param::Type type) {
@@ -233,27 +189,39 @@ uint64 upsert(RowAccess* access, const Definition& definition, const BoundStatem
 
 // deleted_at is set once and only ever moves earlier. A deletion that comes
 // first leaves a row known only by it (`create_missing`).
-uint64 mark_deleted(RowAccess* access, Table table, const BoundStatement& s, bool create_missing) {
-  TimestampTz deleted_at = DatumGetTimestampTz(s.values[1]);
+uint64 mark_deleted(RowAccess* access, Table table, Datum id, Datum deleted_at_datum, bool create_missing) {
+  TimestampTz deleted_at = DatumGetTimestampTz(deleted_at_datum);
   for (;;) {
-    TupleTableSlot* found = find_row(access, table, s.values[0], true);
+    TupleTableSlot* found = find_row(access, table, id, true);
     if (found != nullptr) {
       DeletionTime existing;
       existing.take_earlier_of_row(access, table, found);
       if (!existing.isnull && existing.at <= deleted_at) return 0;
       TupleTableSlot* row = changed_row(access, table, found);
-      set_column(access, table, row, Column::deleted_at, s.values[1], false);
+      set_column(access, table, row, Column::deleted_at, deleted_at_datum, false);
       update_row(access, table, found, row);
       return 1;
     }
     if (!create_missing) return 0;
     TupleTableSlot* row = new_row(access, table);
-    set_column(access, table, row, Column::id, s.values[0], false);
-    set_column(access, table, row, Column::deleted_at, s.values[1], false);
+    set_column(access, table, row, Column::id, id, false);
+    set_column(access, table, row, Column::deleted_at, deleted_at_datum, false);
     set_column(access, table, row, Column::source, parse_column(access, table, Column::source, pstrdup("deletion")),
                false);
     if (insert_row(access, table, row)) return 1;
   }
+}
+
+// Ends the live memberships of a deleted organization or user, locking them
+// in id order, so that concurrent cascades cannot deadlock. A membership
+// that arrives later looks its organization and user up (upsert).
+uint64 end_memberships(RowAccess* access, Column parent, const BoundStatement& s) {
+  int count;
+  Datum* ids = find_live_ids(access, Table::memberships, parent, s.values[0], DatumGetTimestampTz(s.values[1]), &count);
+  uint64 ended = 0;
+  for (int i = 0; i < count; ++i) ended += mark_deleted(access, Table::memberships, ids[i], s.values[1], false);
+  pfree(ids);
+  return ended;
 }
 
 }  // namespace
@@ -294,15 +262,11 @@ uint64 apply_statement(RowAccess* access, const BoundStatement& s) {
     case StatementKind::upsert_membership:
     case StatementKind::upsert_invitation: return upsert(access, definition, s);
     case StatementKind::delete_organization:
-    case StatementKind::delete_user: return mark_deleted(access, definition.table, s, true);
-    case StatementKind::delete_membership: return mark_deleted(access, definition.table, s, false);
+    case StatementKind::delete_user: return mark_deleted(access, definition.table, s.values[0], s.values[1], true);
+    case StatementKind::delete_membership:
+      return mark_deleted(access, definition.table, s.values[0], s.values[1], false);
     case StatementKind::end_organization_memberships:
-    case StatementKind::end_user_memberships: {
-      Datum values[2] = {s.values[0], s.values[1]};
-      QueryId query = s.kind == StatementKind::end_organization_memberships ? end_organization_memberships
-                                                                            : end_user_memberships;
-      return execute(query, values, s.nulls);
-    }
+    case StatementKind::end_user_memberships: return end_memberships(access, definition.fields[0].column, s);
   }
   elog(ERROR, "orgsync: unknown statement kind %d", int(s.kind));
 }
@@ -362,9 +326,24 @@ void set_delivery_status(RowAccess* access, text* delivery_id, const char* statu
   update_row(access, Table::events, found, row);
 }
 
+// The one query that stays SQL: keys.cpp caches what it returns.
 uint64 select_endpoint_keys(text* endpoint) {
+  static SPIPlanPtr plan = nullptr;
+  if (plan == nullptr) {
+    Oid argtypes[1] = {TEXTOID};
+    SPIPlanPtr prepared = SPI_prepare("SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, argtypes);
+    if (prepared == nullptr) elog(ERROR, "orgsync: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    if (SPI_keepplan(prepared) != 0) elog(ERROR, "orgsync: SPI_keepplan failed");
+    plan = prepared;
+  }
   Datum values[1] = {PointerGetDatum(endpoint)};
-  return execute(load_keys, values, " ");
+  // SPI leaves its procedure context current; the caller's must stay current
+  // for what it allocates next.
+  MemoryContext caller = CurrentMemoryContext;
+  int rc = SPI_execute_plan(plan, values, " ", false, 0);
+  MemoryContextSwitchTo(caller);
+  if (rc < 0) elog(ERROR, "orgsync: reading orgsync.secrets failed: %s", SPI_result_code_string(rc));
+  return SPI_processed;
 }
 
 }  // namespace orgsync::pg

@@ -1,5 +1,5 @@
 // How orgsync writes: the core's planned statements and the deliveries log,
-// carried out row by row (rows.hpp), and the few queries that stay SQL.
+// carried out row by row (rows.hpp), and the one query that stays SQL.
 #pragma once
 
 #include "core/event.hpp"
@@ -24,8 +24,7 @@ struct BoundStatement {
 // are the ones its definition expects. Throws; never raises.
 void bind(const core::Statement& statement, BoundStatement& bound);
 
-// Postgres side: carries it out (inside SPI_connect) and returns the number
-// of rows it changed.
+// Postgres side: carries it out and returns the number of rows it changed.
 uint64 apply_statement(RowAccess* access, const BoundStatement& statement);
 
 // The deliveries log, orgsync.events.
