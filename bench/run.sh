@@ -58,6 +58,49 @@ val() { psql -X -A -t -q -v ON_ERROR_STOP=1 -v secret="$SECRET" "$@"; }
 timed() {
   sql -v part="$1" -v label="$2" -v run="$3" -v rows="$4" -v statement="$5" "${@:6}" -f bench/timed.sql
 }
+# Part 1 times its statements in one long-lived session, as a relay's or a
+# connection pool's backend runs: a backend maps each page of shared buffers
+# the first time it touches it (a page fault each, which run 0 pays), and
+# never again. `timed` above runs a statement in a new connection instead.
+session_start() {
+  # line-buffered, so that each marker arrives as soon as psql writes it
+  coproc SESSION { stdbuf -oL psql -X -q -v ON_ERROR_STOP=1 -f - 2>&1; }
+}
+session_end() {
+  eval "exec ${SESSION[1]}>&-"
+  wait "$SESSION_PID"
+}
+session_run() { # SQL (psql input, one or more lines); returns once it has run
+  local marker="-- done $RANDOM$RANDOM" line
+  printf '%s\n\\echo %s\n' "$1" "$marker" >&"${SESSION[1]}"
+  while IFS= read -r line <&"${SESSION[0]}"; do
+    if [ "$line" = "$marker" ]; then return 0; fi
+    echo "$line" >&2
+  done
+  log "part 1: the timing session ended"
+  exit 1
+}
+psql_literal() { # a psql variable value, on one line
+  local value=${1//\\/\\\\}
+  value=${value//\'/\'\'}
+  printf "'%s'" "${value//$'\n'/ }"
+}
+timed_in_session() { # PART LABEL RUN ROWS STATEMENT
+  session_run "\\set part $(psql_literal "$1")
+\\set label $(psql_literal "$2")
+\\set run $3
+\\set rows $4
+\\set statement $(psql_literal "$5")
+\\i bench/timed.sql"
+}
+session_pid() {
+  session_run "SELECT pg_backend_pid() AS pid \\gset
+\\o $work/session.pid
+\\qecho :pid
+\\o"
+  cat "$work/session.pid"
+}
+
 # The orgsync (or baseline) tables emptied, and bench_deliveries signed afresh
 # from `source`, so that timestamps are within the 5-minute tolerance.
 reset() {
@@ -96,22 +139,29 @@ part_delivery() {
   # apart below), so it is kept off these tables during part 1.
   autovacuum off
 
-  # Run 0 warms up (the kernel's pages behind shared buffers, the file system);
-  # it is kept in bench.runs as part 'warm-up' and left out of the figures.
+  # Run 0 warms up (the kernel's pages behind shared buffers, the file system,
+  # the session's backend); it is kept in bench.runs as part 'warm-up' and
+  # left out of the figures. Each run is also repeated in a new connection.
+  session_start
+  local statement
   for run in $(seq 0 "$REPS"); do
     for impl in orgsync baseline; do
       log "part 1: $impl.handle_event, run $run of $REPS"
+      statement="SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
       reset "$impl" bench.source
-      timed "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "$impl" "$run" "$N" \
-        "SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
+      timed_in_session "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "$impl" "$run" "$N" "$statement"
       if [ "$run" = 1 ]; then waldump "$impl"; fi
+      if [ "$run" != 0 ]; then
+        reset "$impl" bench.source
+        timed delivery-new-connection "$impl" "$run" "$N" "$statement"
+      fi
     done
     log "part 1: orgsync.handle_events in batches of $BATCH, run $run of $REPS"
     reset orgsync bench.source
     sql -c "CREATE TABLE bench_batches AS SELECT (n - 1) / $BATCH AS batch, array_agg(headers ORDER BY n) AS headers,
                                                  array_agg(body ORDER BY n) AS bodies
             FROM bench_deliveries GROUP BY 1" -c "VACUUM ANALYZE bench_batches" >/dev/null
-    timed "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "orgsync-batches" "$run" "$N" \
+    timed_in_session "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "orgsync-batches" "$run" "$N" \
       "SELECT count(*) FROM (SELECT * FROM bench_batches ORDER BY batch) b, orgsync.handle_events(b.headers, b.bodies)"
     sql -c "DROP TABLE bench_batches" >/dev/null
   done
@@ -123,15 +173,15 @@ part_delivery() {
   local from="FROM bench_deliveries ORDER BY n) s"
   for run in $(seq "$REPS"); do
     reset orgsync bench.source
-    timed split "read bench_deliveries in order (the harness alone)" "$run" "$N" "SELECT count(x) FROM (SELECT length(body) AS x $from"
-    timed split "orgsync.verify: headers, secret decoding, HMAC-SHA256" "$run" "$N" \
+    timed_in_session split "read bench_deliveries in order (the harness alone)" "$run" "$N" "SELECT count(x) FROM (SELECT length(body) AS x $from"
+    timed_in_session split "orgsync.verify: headers, secret decoding, HMAC-SHA256" "$run" "$N" \
       "SELECT count(*) FILTER (WHERE x) FROM (SELECT orgsync.verify(headers, body, '$SECRET') AS x $from"
-    timed split "body::jsonb: Postgres parses the whole body" "$run" "$N" "SELECT count(x) FROM (SELECT body::jsonb AS x $from"
-    timed split "INSERT of the events rows alone, all in one statement" "$run" "$N" \
+    timed_in_session split "body::jsonb: Postgres parses the whole body" "$run" "$N" "SELECT count(x) FROM (SELECT body::jsonb AS x $from"
+    timed_in_session split "INSERT of the events rows alone, all in one statement" "$run" "$N" \
       "INSERT INTO orgsync.events (id, endpoint, status, payload)
        SELECT headers ->> 'svix-id', 'default', 'applied', body FROM bench_deliveries ORDER BY n ON CONFLICT DO NOTHING"
     reset orgsync bench.source
-    timed split "orgsync.apply_event(body::jsonb): no verify, no events row; merge as above" "$run" "$N" \
+    timed_in_session split "orgsync.apply_event(body::jsonb): no verify, no events row; merge as above" "$run" "$N" \
       "SELECT count(x) FROM (SELECT orgsync.apply_event(body::jsonb) AS x $from"
     # A floor for any implementation that keeps these tables: only the rows
     # that remain (one events row per delivery id, the final mirror rows)
@@ -141,7 +191,7 @@ part_delivery() {
       -c "CREATE TABLE bench.floor_users (LIKE orgsync.users INCLUDING ALL)" \
       -c "CREATE TABLE bench.floor_memberships (LIKE orgsync.memberships INCLUDING ALL)" \
       -c "CREATE TABLE bench.floor_events (LIKE orgsync.events INCLUDING ALL)" >/dev/null
-    timed split "floor: only the rows that remain, written by plain INSERTs in one statement" "$run" "$N" \
+    timed_in_session split "floor: only the rows that remain, written by plain INSERTs in one statement" "$run" "$N" \
       "WITH o AS (INSERT INTO bench.floor_organizations SELECT * FROM orgsync.organizations),
             u AS (INSERT INTO bench.floor_users SELECT * FROM orgsync.users),
             m AS (INSERT INTO bench.floor_memberships SELECT * FROM orgsync.memberships)
@@ -163,12 +213,13 @@ part_delivery() {
   autovacuum on
 
   profile
+  session_end
 
   log "part 1: report"
   {
     sql -c "SELECT part, label, run, rows, round(seconds::numeric, 3) AS seconds, round(cpu_seconds::numeric, 3) AS cpu,
                    round(wait_seconds::numeric, 3) AS waited, round(pg_wal_lsn_diff(lsn1, lsn0) / rows) AS wal_bytes_per_delivery
-            FROM bench.runs WHERE part IN ('delivery', 'split') ORDER BY part, label, run"
+            FROM bench.runs WHERE part IN ('delivery', 'delivery-new-connection', 'split') ORDER BY part, label, run"
     echo "statuses of the last run: $statuses"
     sql -c "SELECT (body::jsonb) ->> 'type' AS type, count(*), min(length(body)), round(avg(length(body))) AS avg,
                    max(length(body)) FROM bench.source GROUP BY 1 ORDER BY 1"
@@ -187,8 +238,11 @@ $(val -c "SELECT format('%s-%s bytes, mean %s', min(length(body)), max(length(bo
 shuffled, 10% of them repeated. One statement calls \`handle_event\` on each in order, after
 emptying the tables (\`SELECT count(*) FROM (SELECT orgsync.handle_event(headers, body) FROM
 bench_deliveries ORDER BY n) s\`): server cost, without round trips or a commit per delivery.
-$REPS runs each after a warm-up run, alternating; µs per delivery, median (min-max), as wall time and as the
+$REPS runs each after a warm-up run, alternating, all in one long-lived session (as the relay's or a
+connection pool's backend runs); µs per delivery, median (min-max), as wall time and as the
 backend's CPU time (\`/proc/<pid>/schedstat\`; on a shared machine it moves less than wall time).
+Each run is repeated in a new connection: a new backend maps each page of shared buffers the first
+time it touches it, a page fault each, which a long-lived one has behind it.
 The baseline is \`bench/baseline.sql\`: the same contract, tables and merge statements in
 plpgsql, with pgcrypto's \`hmac()\` and \`::jsonb\`.
 
@@ -205,6 +259,13 @@ EOF
           FROM bench.summary o, bench.summary b
           WHERE o.part = 'delivery' AND o.label IN ('orgsync', 'orgsync-batches') AND b.part = 'delivery' AND b.label = 'baseline'
           ORDER BY o.label"
+  val -c "SELECT format('| in a new connection: \`%s.handle_event\` | %s | %s | %s%% | %s |', label, wall_us, cpu_us, waited_pct, wal_bytes)
+          FROM bench.summary WHERE part = 'delivery-new-connection' ORDER BY label = 'baseline', label"
+  val -c "SELECT format('| in a new connection: ratio handle_event / baseline | %s | %s | | |',
+                        round((o.seconds / b.seconds)::numeric, 2), round((o.cpu_seconds / b.cpu_seconds)::numeric, 2))
+          FROM bench.summary o, bench.summary b
+          WHERE o.part = 'delivery-new-connection' AND o.label = 'orgsync'
+            AND b.part = 'delivery-new-connection' AND b.label = 'baseline'"
   cat <<EOF
 
 Same final tables (\`handle_events\`' last run against the baseline's): $(awk -F'|' 'NR > 2 {m += $4} END {print m + 0}' "$results/compare.txt") mismatching rows between the two schemas' tables (every
@@ -309,16 +370,13 @@ profile() {
   fi
   log "part 1: perf profile of orgsync.handle_event"
   reset orgsync bench.source
-  PGAPPNAME=bench-perf sql -c "SELECT pg_sleep(1)" \
-    -c "SELECT count(*) FROM (SELECT orgsync.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s" >/dev/null &
-  local client=$! backend=""
-  while [ -z "$backend" ]; do
-    sleep 0.1
-    backend=$(val -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench-perf'")
-  done
+  local backend
+  backend=$(session_pid)
   perf record -F 999 --call-graph dwarf,32768 -p "$backend" -o "$work/perf.data" >/dev/null 2>&1 &
   local recorder=$!
-  wait "$client"
+  session_run "SELECT pg_sleep(1);
+SELECT count(*) FROM (SELECT orgsync.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s;" 2>/dev/null
+  kill -INT "$recorder"
   wait "$recorder" || true
   perf script -i "$work/perf.data" 2>/dev/null | awk -f bench/perf-split.awk >"$results/profile-split.txt"
   rm -f "$work/perf.data"
