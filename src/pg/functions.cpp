@@ -208,7 +208,7 @@ const char* apply_and_record(RowAccess* access, text* delivery_id, text* endpoin
 }
 
 // The endpoint's signing keys; an endpoint without any is a setup mistake
-// that a retry can outlive, so it fails the whole call. Inside SPI_connect.
+// that a retry can outlive, so it fails the whole call.
 Keys require_endpoint_keys(text* endpoint) {
   Keys keys = endpoint_keys(endpoint);
   if (keys.count == 0) {
@@ -219,8 +219,7 @@ Keys require_endpoint_keys(text* endpoint) {
   return keys;
 }
 
-// Verifies, records and applies one delivery. Inside SPI_connect, with the
-// endpoint's keys at hand.
+// Verifies, records and applies one delivery, with the endpoint's keys at hand.
 Outcome process_delivery(RowAccess* access, Jsonb* headers_arg, text* body, text* endpoint, Keys keys) {
   DeliveryHeaderValues headers = find_delivery_headers(headers_arg);
   core::Verdict verdict = verify_delivery(headers, text_bytes(body), keys,
@@ -248,16 +247,11 @@ Datum handle_event(FunctionCallInfo fcinfo) {
   text* body = require_text_arg(fcinfo, 1, "body");
   text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
 
-  MemoryContext caller = CurrentMemoryContext;
-  SPI_connect();
   RowAccess* access = begin_row_access();
   Outcome outcome = process_delivery(access, headers, body, endpoint, require_endpoint_keys(endpoint));
   if (outcome.sqlstate != 0) ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error)));
   end_row_access(access);
-  MemoryContextSwitchTo(caller);
-  Datum result = result_jsonb(outcome);
-  SPI_finish();
-  PG_RETURN_DATUM(result);
+  PG_RETURN_DATUM(result_jsonb(outcome));
 }
 
 // The elements of a one-dimensional array argument; NULL elements stay NULL.
@@ -297,7 +291,6 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   SET_LOCKTAG_ADVISORY(turn, MyDatabaseId, uint32(kTurnKey >> 32), uint32(kTurnKey), 1);
   LockAcquire(&turn, ExclusiveLock, false, false);
 
-  SPI_connect();
   RowAccess* access = begin_row_access();
   MemoryContext per_delivery =
       AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
@@ -316,7 +309,6 @@ Datum handle_events(FunctionCallInfo fcinfo) {
     MemoryContextReset(per_delivery);
   }
   end_row_access(access);
-  SPI_finish();
   LockRelease(&turn, ExclusiveLock, false);
   return Datum(0);
 }
@@ -331,22 +323,15 @@ Datum apply_event(FunctionCallInfo fcinfo) {
   if (plan->disposition == core::Disposition::invalid) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("orgsync: invalid event: %s", plan->error)));
   }
-  MemoryContext caller = CurrentMemoryContext;
-  SPI_connect();
   RowAccess* access = begin_row_access();
   const char* status = merge(access, plan);
   end_row_access(access);
-  MemoryContextSwitchTo(caller);
-  Datum result = result_jsonb({status, nullptr, plan, 0, nullptr});
-  SPI_finish();
-  PG_RETURN_DATUM(result);
+  PG_RETURN_DATUM(result_jsonb({status, nullptr, plan, 0, nullptr}));
 }
 
 // Applies a stored delivery again (after an `invalid` one was fixed, say).
 Datum replay(FunctionCallInfo fcinfo) {
   text* delivery_id = require_text_arg(fcinfo, 0, "delivery_id");
-  MemoryContext caller = CurrentMemoryContext;
-  SPI_connect();
   RowAccess* access = begin_row_access();
   RecordedDelivery recorded;
   if (!load_delivery(access, delivery_id, &recorded)) {
@@ -363,10 +348,7 @@ Datum replay(FunctionCallInfo fcinfo) {
     set_delivery_status(access, delivery_id, status, plan->error);
   }
   end_row_access(access);
-  MemoryContextSwitchTo(caller);
-  Datum result = result_jsonb({status, text_to_cstring(delivery_id), plan, 0, nullptr});
-  SPI_finish();
-  PG_RETURN_DATUM(result);
+  PG_RETURN_DATUM(result_jsonb({status, text_to_cstring(delivery_id), plan, 0, nullptr}));
 }
 
 // A delivery's time in Unix seconds; deliveries happen after 1970, not at infinity.

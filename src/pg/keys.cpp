@@ -40,6 +40,7 @@ const CachedEndpoint* find(const char* name) {
 
 // Reads the endpoint's keys from orgsync.secrets into the cache.
 const CachedEndpoint* load(const char* name, text* endpoint) {
+  SPI_connect();
   uint64 rows = select_endpoint_keys(endpoint);
   if (cache_context == nullptr) {
     cache_context = AllocSetContextCreate(TopMemoryContext, "orgsync signing keys", ALLOCSET_SMALL_SIZES);
@@ -63,6 +64,7 @@ const CachedEndpoint* load(const char* name, text* endpoint) {
   }
   cached[cached_count] = {pstrdup(name), {int(rows), keys}};
   MemoryContextSwitchTo(previous);
+  SPI_finish();
   return &cached[cached_count++];
 }
 

@@ -18,8 +18,9 @@ struct Keys {
   const Bytes* keys;
 };
 
-// The endpoint's keys. Call inside SPI_connect. Valid until the next call
-// that can process invalidations (any lock or SPI call): use them at once.
+// The endpoint's keys, read from orgsync.secrets (with SPI) once per backend
+// until they change. Valid until the next call that can process
+// invalidations (any lock or SPI call): use them at once.
 Keys endpoint_keys(text* endpoint);
 
 // From _PG_init.
