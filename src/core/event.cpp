@@ -117,8 +117,8 @@ int64_t require_deletion_time(const Event& event) {
   return *event.time_ms;
 }
 
-Statement organization_upsert(Value org, int64_t rank, std::optional<int64_t> event_time) {
-  std::string data = json::canonical(org);
+// `data`: canonical(org).
+Statement organization_upsert(Value org, std::string data, int64_t rank, std::optional<int64_t> event_time) {
   Version version = version_of(rank, org, event_time, data);
   return {StatementKind::upsert_organization,
           {Param::of_text(require_id(org, "id", "organization id")),
@@ -156,9 +156,8 @@ Statement user_upsert(Value user, std::optional<int64_t> event_time) {
 // A membership carries only the member's public data, without updated_at:
 // it stands in for the user, versioned by the membership, until the full
 // user event arrives (rank 1 always beats it).
-Statement user_snapshot_upsert(Value public_user, Value membership,
+Statement user_snapshot_upsert(Value public_user, std::string data, Value membership,
                                std::optional<int64_t> event_time) {
-  std::string data = json::canonical(public_user);
   auto identifier = indexed_string_field(public_user, "identifier");
   if (identifier && identifier->find('@') == std::string::npos) identifier.reset();
   Version version = version_of(0, membership, event_time, data);
@@ -182,11 +181,15 @@ void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
   std::optional<int64_t> deleted_at;
   if (deleted) deleted_at = require_deletion_time(event);
 
+  // The snapshots' canonical texts are parts of the membership's.
+  constexpr std::string_view kSnapshots[] = {"organization", "public_user_data"};
+  json::Span spans[2];
+  std::string data = json::canonical(membership, kSnapshots, spans, 2);
+  auto part = [&data](json::Span span) { return data.substr(span.offset, span.size); };
   // Org, then user, then membership: every writer locks rows in this order.
-  plan.statements.push_back(organization_upsert(org, 0, event.time_ms));
-  plan.statements.push_back(user_snapshot_upsert(public_user, membership, event.time_ms));
+  plan.statements.push_back(organization_upsert(org, part(spans[0]), 0, event.time_ms));
+  plan.statements.push_back(user_snapshot_upsert(public_user, part(spans[1]), membership, event.time_ms));
 
-  std::string data = json::canonical(membership);
   Version version = version_of(1, membership, event.time_ms, data);
   plan.statements.push_back(
       {StatementKind::upsert_membership,
@@ -223,7 +226,7 @@ void plan_deletion(const Event& event, StatementKind tombstone, StatementKind ca
 void plan_modelled(const Event& event, std::string_view type, EventPlan& plan) {
   Value data = event.data;
   if (type == "organization.created" || type == "organization.updated") {
-    plan.statements.push_back(organization_upsert(data, 1, event.time_ms));
+    plan.statements.push_back(organization_upsert(data, json::canonical(data), 1, event.time_ms));
   } else if (type == "organization.deleted") {
     plan_deletion(event, StatementKind::delete_organization, StatementKind::end_organization_memberships, plan);
   } else if (type == "user.created" || type == "user.updated") {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <vector>
 
 #include "core/errors.hpp"
@@ -36,12 +37,25 @@ void check_strings_and_depth(Value value, int depth, int max_depth) {
   }
 }
 
-// Runs that need no escaping (nearly all of a Clerk payload) are copied whole.
+// Whether any of 8 bytes is below 0x20, '"' or '\\' (bit tricks from
+// "Bit Twiddling Hacks": a zero byte, and a byte less than n).
+bool needs_escape(uint64_t bytes) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  uint64_t below_space = (bytes - kOnes * 0x20) & ~bytes & kHighs;
+  return (below_space | has_zero(bytes ^ (kOnes * '"')) | has_zero(bytes ^ (kOnes * '\\'))) != 0;
+}
+
+// Runs that need no escaping (nearly all of a Clerk payload) are copied whole,
+// and skipped over 8 bytes at a time.
 void write_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   size_t run = 0;
   for (size_t i = 0; i < text.size(); ++i) {
+    uint64_t bytes;
+    while (i + 8 <= text.size() && (std::memcpy(&bytes, text.data() + i, 8), !needs_escape(bytes))) i += 8;
+    if (i == text.size()) break;
     auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(text, run, i - run);
@@ -71,26 +85,35 @@ void write_number(std::string& out, Number number) {
   out.append(buffer, end);
 }
 
+void write(std::string& out, Value value);
+
+// Sorted by key; a stable sort keeps repeats in order, so the last wins.
+// Where the value of each `members[i]` is written goes to spans[i].
+void write_object(std::string& out, Value object, const std::string_view* members = nullptr, Span* spans = nullptr,
+                  size_t count = 0) {
+  std::vector<simdjson::dom::key_value_pair> fields;
+  for (auto field : simdjson::dom::object(object)) fields.push_back(field);
+  std::stable_sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  out += '{';
+  bool first = true;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i + 1 < fields.size() && fields[i + 1].key == fields[i].key) continue;
+    if (!first) out += ',';
+    first = false;
+    write_string(out, fields[i].key);
+    out += ':';
+    size_t start = out.size();
+    write(out, fields[i].value);
+    for (size_t m = 0; m < count; ++m) {
+      if (fields[i].key == members[m]) spans[m] = {start, out.size() - start};
+    }
+  }
+  out += '}';
+}
+
 void write(std::string& out, Value value) {
   switch (value.type()) {
-    case element_type::OBJECT: {
-      // Sorted by key; a stable sort keeps repeats in order, so the last wins.
-      std::vector<simdjson::dom::key_value_pair> fields;
-      for (auto field : simdjson::dom::object(value)) fields.push_back(field);
-      std::stable_sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
-      out += '{';
-      bool first = true;
-      for (size_t i = 0; i < fields.size(); ++i) {
-        if (i + 1 < fields.size() && fields[i + 1].key == fields[i].key) continue;
-        if (!first) out += ',';
-        first = false;
-        write_string(out, fields[i].key);
-        out += ':';
-        write(out, fields[i].value);
-      }
-      out += '}';
-      break;
-    }
+    case element_type::OBJECT: write_object(out, value); break;
     case element_type::ARRAY: {
       out += '[';
       bool first = true;
@@ -146,6 +169,12 @@ std::optional<Value> member(Value object, std::string_view key) {
 std::string canonical(Value value) {
   std::string out;
   write(out, value);
+  return out;
+}
+
+std::string canonical(Value object, const std::string_view* members, Span* spans, size_t count) {
+  std::string out;
+  write_object(out, object, members, spans, count);
   return out;
 }
 

@@ -34,4 +34,15 @@ std::optional<Value> member(Value object, std::string_view key);
 // from their parsed values, so the text is always valid jsonb input.
 std::string canonical(Value value);
 
+// Where a member's canonical text lies inside its object's.
+struct Span {
+  size_t offset = 0;
+  size_t size = 0;
+};
+
+// canonical(object), and in spans[i] where the value of its member
+// members[i] lies inside that text: the same text canonical(member) gives,
+// written once. A member the object lacks keeps an empty span.
+std::string canonical(Value object, const std::string_view* members, Span* spans, size_t count);
+
 }  // namespace orgsync::core::json

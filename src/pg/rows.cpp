@@ -381,6 +381,11 @@ Datum parse_column(RowAccess* access, Table which, Column column, char* text) {
   return InputFunctionCall(&table.input[c], text, table.info.input_param[c], attribute->atttypmod);
 }
 
+Oid column_type(RowAccess* access, Table which, Column column) {
+  OpenTable& table = open_table(access, which);
+  return TupleDescAttr(RelationGetDescr(table.rel), attnum_of(table, column) - 1)->atttypid;
+}
+
 bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
   OpenTable& table = open_table(access, which);
   EState* estate = access->estate;

@@ -57,6 +57,7 @@ Datum get_column(RowAccess* access, Table table, TupleTableSlot* row, Column col
 
 // A column's type input function (text -> value), as a SQL cast would call it.
 Datum parse_column(RowAccess* access, Table table, Column column, char* text);
+Oid column_type(RowAccess* access, Table table, Column column);
 
 // From _PG_init.
 void register_row_access_invalidation();

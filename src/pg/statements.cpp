@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "pg/canonical_jsonb.hpp"
 #include "pg/pg_memory.hpp"
 
 namespace orgsync::pg {
@@ -14,7 +15,7 @@ using core::StatementKind;
 enum class Source {
   text,    // a text column, as is
   parsed,  // text read by the column type's input function (enums, arrays)
-  json,    // a JSON object's text, read as jsonb
+  json,    // a JSON object's canonical text, made jsonb (canonical_jsonb.hpp)
   int32,   // an integer column
   time,    // a timestamptz column
 };
@@ -73,6 +74,10 @@ bool accepts(Source source, core::Param::Type type) {
 
 // A parameter as its column's value.
 Datum column_value(RowAccess* access, Table table, const Field& field, const BoundStatement& s, int i) {
+  if (field.source == Source::json && column_type(access, table, field.column) == JSONBOID) {
+    const char* text = DatumGetCString(s.values[i]);
+    return jsonb_from_canonical(text, strlen(text));
+  }
   bool parse = field.source == Source::parsed || field.source == Source::json;
   return parse ? parse_column(access, table, field.column, DatumGetCString(s.values[i])) : s.values[i];
 }
