@@ -10,6 +10,7 @@
 #include <new>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "core/base64.hpp"
 #include "core/errors.hpp"
@@ -19,8 +20,8 @@ namespace {
 
 using Digest = std::array<unsigned char, 32>;
 
-// Fetching the HMAC implementation is the costly part of OpenSSL 3's MAC API;
-// do it once per process and only create cheap contexts per delivery.
+// Fetching the HMAC implementation is a costly part of OpenSSL 3's MAC API;
+// do it once per process.
 EVP_MAC* hmac_algorithm() {
   static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
   if (mac == nullptr) throw std::runtime_error("OpenSSL has no HMAC implementation");
@@ -31,28 +32,57 @@ struct MacContextFree {
   void operator()(EVP_MAC_CTX* context) const { EVP_MAC_CTX_free(context); }
 };
 
+// HMAC contexts keyed once per signing key, and kept: restarting one with
+// the key it holds (EVP_MAC_init without a key) only copies its precomputed
+// inner state, where keying it anew hashes the padded key twice and fetching
+// the digest by name costs more than hashing a body. A process sees a handful
+// of keys; a rotation adds one.
+class KeyedContexts {
+ public:
+  EVP_MAC_CTX* restarted_for(const SigningKey& key) {
+    for (Entry& entry : entries_) {
+      if (entry.key == key) {
+        if (EVP_MAC_init(entry.context.get(), nullptr, 0, nullptr) != 1) throw std::runtime_error("HMAC-SHA256 failed");
+        return entry.context.get();
+      }
+    }
+    if (entries_.size() == kMaxKeys) entries_.clear();
+    std::unique_ptr<EVP_MAC_CTX, MacContextFree> context(EVP_MAC_CTX_new(hmac_algorithm()));
+    if (!context) throw std::bad_alloc();
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(), params) != 1) {
+      throw std::runtime_error("HMAC-SHA256 failed");
+    }
+    entries_.push_back({key, std::move(context)});
+    return entries_.back().context.get();
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 16;
+  struct Entry {
+    SigningKey key;
+    std::unique_ptr<EVP_MAC_CTX, MacContextFree> context;
+  };
+  std::vector<Entry> entries_;
+};
+
 Digest hmac_sha256(const SigningKey& key, std::string_view id, std::string_view timestamp,
                    std::string_view body) {
-  std::unique_ptr<EVP_MAC_CTX, MacContextFree> context(EVP_MAC_CTX_new(hmac_algorithm()));
-  if (!context) throw std::bad_alloc();
-  char digest_name[] = "SHA256";
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_utf8_string("digest", digest_name, 0),
-      OSSL_PARAM_construct_end(),
-  };
-  const auto* key_bytes = reinterpret_cast<const unsigned char*>(key.data());
+  thread_local KeyedContexts contexts;
+  EVP_MAC_CTX* context = contexts.restarted_for(key);
   // The signed content is "<id>.<timestamp>.<body>"; feed it piecewise so the
   // body is never copied.
   auto update = [&](std::string_view part) {
-    return EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(part.data()),
-                          part.size()) == 1;
+    return EVP_MAC_update(context, reinterpret_cast<const unsigned char*>(part.data()), part.size()) == 1;
   };
   Digest digest{};
   size_t length = 0;
-  if (EVP_MAC_init(context.get(), key_bytes, key.size(), params) != 1 || !update(id) ||
-      !update(".") || !update(timestamp) || !update(".") || !update(body) ||
-      EVP_MAC_final(context.get(), digest.data(), &length, digest.size()) != 1 ||
-      length != digest.size()) {
+  if (!update(id) || !update(".") || !update(timestamp) || !update(".") || !update(body) ||
+      EVP_MAC_final(context, digest.data(), &length, digest.size()) != 1 || length != digest.size()) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
   return digest;

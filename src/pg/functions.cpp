@@ -153,12 +153,14 @@ const char* merge(RowAccess* access, const Plan* plan) {
   return changed > 0 ? "applied" : "stale";
 }
 
-void append_field(StringInfo json, const char* name, const char* value) {
+void push_field(JsonbParseState** state, const char* name, const char* value) {
   if (value == nullptr) return;
-  if (json->len > 1) appendStringInfoChar(json, ',');
-  escape_json(json, name);
-  appendStringInfoChar(json, ':');
-  escape_json(json, value);
+  JsonbValue key, string;
+  key.type = string.type = jbvString;
+  key.val.string = {int(strlen(name)), const_cast<char*>(name)};
+  string.val.string = {int(strlen(value)), const_cast<char*>(value)};
+  pushJsonbValue(state, WJB_KEY, &key);
+  pushJsonbValue(state, WJB_VALUE, &string);
 }
 
 // What came of one delivery. A refused one (not verified, unusable id) has
@@ -177,22 +179,20 @@ Outcome refused(int sqlstate, const char* error) { return {"rejected", nullptr, 
 // {"status": ..., "delivery_id": ..., "type": ..., "object_id": ..., "error": ...},
 // or for a refused delivery {"status": "rejected", "sqlstate": ..., "error": ...}
 Datum result_jsonb(const Outcome& outcome) {
-  StringInfoData json;
-  initStringInfo(&json);
-  appendStringInfoChar(&json, '{');
-  append_field(&json, "status", outcome.status);
-  append_field(&json, "delivery_id", outcome.delivery_id);
+  JsonbParseState* state = nullptr;
+  pushJsonbValue(&state, WJB_BEGIN_OBJECT, nullptr);
+  push_field(&state, "status", outcome.status);
+  push_field(&state, "delivery_id", outcome.delivery_id);
   if (outcome.plan != nullptr) {
-    append_field(&json, "type", outcome.plan->type);
-    append_field(&json, "object_id", outcome.plan->object_id);
-    append_field(&json, "error", outcome.plan->error);
+    push_field(&state, "type", outcome.plan->type);
+    push_field(&state, "object_id", outcome.plan->object_id);
+    push_field(&state, "error", outcome.plan->error);
   }
   if (outcome.sqlstate != 0) {
-    append_field(&json, "sqlstate", unpack_sql_state(outcome.sqlstate));
-    append_field(&json, "error", outcome.error);
+    push_field(&state, "sqlstate", unpack_sql_state(outcome.sqlstate));
+    push_field(&state, "error", outcome.error);
   }
-  appendStringInfoChar(&json, '}');
-  return DirectFunctionCall1(jsonb_in, CStringGetDatum(json.data));
+  return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
 }
 
 // Applies a delivery not seen before, then records it with its outcome, in

@@ -74,6 +74,10 @@ void describe(TableInfo& info, Relation rel) {
 
 }  // namespace
 
+// Ids up to this long are remembered with the row found for them (Clerk's
+// and Svix's ids are about 30 bytes).
+constexpr size_t kMaxRememberedId = 64;
+
 // One table as a call uses it.
 struct OpenTable {
   Relation rel;
@@ -87,6 +91,11 @@ struct OpenTable {
   SnapshotData dirty;
   IndexScanDesc scan;
   TupleTableSlot* found;   // find_row's result
+  // `found` is the current version of the row with this id, locked by this
+  // transaction: nobody else can change it, and this call has not since.
+  bool found_is_current_and_locked;
+  char found_id[kMaxRememberedId];
+  size_t found_id_size;
   TupleTableSlot* row;     // the row being written (virtual)
   bool* given;             // per attribute: set by set_column
   ExprState** defaults;    // per attribute: its default, prepared on first need
@@ -269,8 +278,39 @@ void end_row_access(RowAccess* access) {
   pfree(access);
 }
 
+namespace {
+
+bool is_found_id(const OpenTable& table, const text* id) {
+  return table.found_is_current_and_locked && VARSIZE_ANY_EXHDR(id) == table.found_id_size &&
+         memcmp(VARDATA_ANY(id), table.found_id, table.found_id_size) == 0;
+}
+
+void remember_found_id(OpenTable& table, const text* id) {
+  size_t size = VARSIZE_ANY_EXHDR(id);
+  table.found_is_current_and_locked = size <= kMaxRememberedId;
+  if (!table.found_is_current_and_locked) return;
+  memcpy(table.found_id, VARDATA_ANY(id), size);
+  table.found_id_size = size;
+}
+
+// A write may change what was found, and a row trigger may write anywhere.
+void forget_found_rows(RowAccess* access, OpenTable& written) {
+  written.found_is_current_and_locked = false;
+  if (written.result->ri_TrigDesc == nullptr) return;
+  for (OpenTable* table : access->tables) {
+    if (table != nullptr) table->found_is_current_and_locked = false;
+  }
+}
+
+}  // namespace
+
 TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
   OpenTable& table = open_table(access, which);
+  const text* key_text = DatumGetTextPP(id);
+  // Looked up and locked earlier in this call (a membership's organization
+  // and user, say): no other transaction can have changed it since.
+  if (!lock && is_found_id(table, key_text)) return table.found;
+  table.found_is_current_and_locked = false;
   // What this transaction wrote so far, triggers included, is visible from
   // here on, and may be locked and updated.
   CommandCounterIncrement();
@@ -301,6 +341,7 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
                                 RelationGetRelationName(table.rel));
     }
     ExecMaterializeSlot(table.found);
+    if (lock) remember_found_id(table, key_text);
     return table.found;
   }
 }
@@ -390,6 +431,7 @@ bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
   OpenTable& table = open_table(access, which);
   EState* estate = access->estate;
   ResultRelInfo* result = table.result;
+  forget_found_rows(access, table);
   CommandCounterIncrement();
   fill_defaults(access, table, row);
   ExecStoreVirtualTuple(row);
@@ -432,6 +474,7 @@ void update_row(RowAccess* access, Table which, TupleTableSlot* found, TupleTabl
     if (table.given[a]) rte->updatedCols = bms_add_member(rte->updatedCols, a + 1 - FirstLowInvalidHeapAttributeNumber);
   }
   MemoryContextSwitchTo(previous);
+  forget_found_rows(access, table);
   CommandCounterIncrement();
   ExecStoreVirtualTuple(row);
   ExecSimpleRelationUpdate(table.result, access->estate, &access->epq, found, row);

@@ -422,6 +422,27 @@ TEST(Signature, SignMatchesOracleForRandomInputs) {
   }
 }
 
+// HMAC contexts are keyed once per key and restarted for each message: a
+// message signed after others, under the same key or another, or after more
+// keys than are kept, is signed as if it were the first.
+TEST(Signature, KeptContextsSignEveryMessageAfresh) {
+  std::mt19937_64 rng(7);
+  auto random_bytes = [&rng](size_t size) {
+    std::string bytes(size, '\0');
+    for (auto& c : bytes) c = char(rng() & 0xff);
+    return bytes;
+  };
+  std::vector<std::string> keys;
+  for (int k = 0; k < 40; ++k) keys.push_back(random_bytes(24 + rng() % 80));
+  for (int i = 0; i < 600; ++i) {
+    // mostly three keys, now and then one of the others
+    const std::string& key = keys[i % 7 == 0 ? rng() % keys.size() : rng() % 3];
+    std::string body = random_bytes(rng() % 500), id = "msg_" + std::to_string(i);
+    int64_t ts = 1730000000 + i;
+    ASSERT_EQ(core::sign(key, id, ts, body), oracle_signature(key, id, ts, body)) << "message " << i;
+  }
+}
+
 TEST(Signature, DescribeEveryVerdict) {
   std::set<std::string> texts;
   for (int i = 0; i <= int(Verdict::no_matching_signature); ++i) {
