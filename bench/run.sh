@@ -10,7 +10,7 @@
 #
 # Settings (environment): BENCH_N deliveries in part 1 (20000), BENCH_BATCH
 # deliveries per handle_events call in part 1 (100), BENCH_REPS
-# timed repeats (3), BENCH_SCALE (1 for `scale`, else 0.1), BENCH_MEMORY_CALLS
+# timed repeats (5), BENCH_SCALE (1 for `scale`, else 0.1), BENCH_MEMORY_CALLS
 # (100000), BENCH_PERF=0 to skip the perf profile, BENCH_SHARED_BUFFERS (8GB for
 # `scale`, so that the mirror tables stay in Postgres's cache as a production
 # server's working set would; else test/cluster.sh's 256MB).
@@ -25,7 +25,7 @@ case $mode in
   *) sed -n '2,14p' "$0" >&2; exit 2 ;;
 esac
 N=${BENCH_N:-20000}
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 SCALE=${BENCH_SCALE:-$([ "$mode" = scale ] && echo 1 || echo 0.1)}
 MEMORY_CALLS=${BENCH_MEMORY_CALLS:-100000}
 BATCH=${BENCH_BATCH:-100}
@@ -147,14 +147,10 @@ part_delivery() {
   for run in $(seq 0 "$REPS"); do
     for impl in orgsync baseline; do
       log "part 1: $impl.handle_event, run $run of $REPS"
-      statement="SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
       reset "$impl" bench.source
-      timed_in_session "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "$impl" "$run" "$N" "$statement"
+      timed_in_session "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "$impl" "$run" "$N" \
+        "SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
       if [ "$run" = 1 ]; then waldump "$impl"; fi
-      if [ "$run" != 0 ]; then
-        reset "$impl" bench.source
-        timed delivery-new-connection "$impl" "$run" "$N" "$statement"
-      fi
     done
     log "part 1: orgsync.handle_events in batches of $BATCH, run $run of $REPS"
     reset orgsync bench.source
@@ -164,6 +160,13 @@ part_delivery() {
     timed_in_session "$([ "$run" = 0 ] && echo warm-up || echo delivery)" "orgsync-batches" "$run" "$N" \
       "SELECT count(*) FROM (SELECT * FROM bench_batches ORDER BY batch) b, orgsync.handle_events(b.headers, b.bodies)"
     sql -c "DROP TABLE bench_batches" >/dev/null
+    if [ "$run" = 0 ]; then continue; fi
+    for impl in orgsync baseline; do
+      log "part 1: $impl.handle_event in a new connection, run $run of $REPS"
+      reset "$impl" bench.source
+      timed delivery-new-connection "$impl" "$run" "$N" \
+        "SELECT count(*) FROM (SELECT $impl.handle_event(headers, body) FROM bench_deliveries ORDER BY n) s"
+    done
   done
   sql -f bench/compare.sql >"$results/compare.txt"
   local statuses
@@ -241,6 +244,8 @@ bench_deliveries ORDER BY n) s\`): server cost, without round trips or a commit 
 $REPS runs each after a warm-up run, alternating, all in one long-lived session (as the relay's or a
 connection pool's backend runs); µs per delivery, median (min-max), as wall time and as the
 backend's CPU time (\`/proc/<pid>/schedstat\`; on a shared machine it moves less than wall time).
+Ratios are taken run by run, each orgsync run against the baseline run next to it, so that a slow
+spell of the shared machine weighs on both sides; median (min-max) of those.
 Each run is repeated in a new connection: a new backend maps each page of shared buffers the first
 time it touches it, a page fault each, which a long-lived one has behind it.
 The baseline is \`bench/baseline.sql\`: the same contract, tables and merge statements in
@@ -253,22 +258,13 @@ EOF
                         CASE label WHEN 'orgsync-batches' THEN '\`orgsync.handle_events\`, $BATCH deliveries per call'
                                    ELSE '\`' || label || '.handle_event\`' END, wall_us, cpu_us, waited_pct, wal_bytes)
           FROM bench.summary WHERE part = 'delivery' ORDER BY label = 'baseline', label"
-  val -c "SELECT format('| ratio %s / baseline (target ≤ 0.25) | %s | %s | | |',
-                        CASE o.label WHEN 'orgsync' THEN 'handle_event' ELSE 'handle_events' END,
-                        round((o.seconds / b.seconds)::numeric, 2), round((o.cpu_seconds / b.cpu_seconds)::numeric, 2))
-          FROM bench.summary o, bench.summary b
-          WHERE o.part = 'delivery' AND o.label IN ('orgsync', 'orgsync-batches') AND b.part = 'delivery' AND b.label = 'baseline'
-          ORDER BY o.label"
+  ratio_rows delivery "" "(target ≤ 0.25)"
   val -c "SELECT format('| in a new connection: \`%s.handle_event\` | %s | %s | %s%% | %s |', label, wall_us, cpu_us, waited_pct, wal_bytes)
           FROM bench.summary WHERE part = 'delivery-new-connection' ORDER BY label = 'baseline', label"
-  val -c "SELECT format('| in a new connection: ratio handle_event / baseline | %s | %s | | |',
-                        round((o.seconds / b.seconds)::numeric, 2), round((o.cpu_seconds / b.cpu_seconds)::numeric, 2))
-          FROM bench.summary o, bench.summary b
-          WHERE o.part = 'delivery-new-connection' AND o.label = 'orgsync'
-            AND b.part = 'delivery-new-connection' AND b.label = 'baseline'"
+  ratio_rows delivery-new-connection "in a new connection: " ""
   cat <<EOF
 
-Same final tables (\`handle_events\`' last run against the baseline's): $(awk -F'|' 'NR > 2 {m += $4} END {print m + 0}' "$results/compare.txt") mismatching rows between the two schemas' tables (every
+Same final tables (orgsync's last run, \`handle_event\` in a new connection, against the baseline's): $(awk -F'|' 'NR > 2 {m += $4} END {print m + 0}' "$results/compare.txt") mismatching rows between the two schemas' tables (every
 column but \`events.received_at\` and the digest in \`sync_version\`; \`bench/compare.sql\`).
 Statuses: $statuses.
 
@@ -344,6 +340,21 @@ autovacuum() { # on|off for the orgsync and baseline tables
 profile_table() { # KIND CPU_US: rows of the perf split, largest first
   awk -F'\t' -v kind="$1" -v us="$2" '$1 == kind && $2 >= 0.1 {printf "| %s | %s | %.0f |\n", $3, $2, $2 * us / 100}' \
     "$results/profile-split.txt" | sort -t'|' -k3,3rn
+}
+
+# Table rows: orgsync / baseline per run (each orgsync run against the
+# baseline run taken right after it, so that a slow spell of the shared
+# machine weighs on both), median (min-max) over the runs of PART.
+ratio_rows() { # PART PREFIX SUFFIX
+  val -c "SELECT format('| %sratio %s / baseline %s | %s | %s | | |', '$2',
+                        CASE o.label WHEN 'orgsync' THEN 'handle_event' ELSE 'handle_events' END, '$3',
+                        format('%s (%s-%s)', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY o.seconds / b.seconds)::numeric, 2),
+                               round(min(o.seconds / b.seconds)::numeric, 2), round(max(o.seconds / b.seconds)::numeric, 2)),
+                        format('%s (%s-%s)', round(percentile_cont(0.5) WITHIN GROUP (ORDER BY o.cpu_seconds / b.cpu_seconds)::numeric, 2),
+                               round(min(o.cpu_seconds / b.cpu_seconds)::numeric, 2), round(max(o.cpu_seconds / b.cpu_seconds)::numeric, 2)))
+          FROM bench.runs o JOIN bench.runs b ON b.part = o.part AND b.run = o.run AND b.label = 'baseline'
+          WHERE o.part = '$1' AND o.label IN ('orgsync', 'orgsync-batches')
+          GROUP BY o.label ORDER BY o.label"
 }
 
 waldump() { # WAL record types of run 1 of IMPL
