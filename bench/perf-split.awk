@@ -19,8 +19,7 @@ function step(chain,    i) {
   for (i = 2; i < NF; i++) {
     if ($i ~ /orgsync::pg::[(]anonymous namespace[)]::open_table|orgsync::pg::(begin|end)_row_access/)
       return "set-up per call: executor state, opening tables and indexes"
-    if ($i ~ /orgsync::pg::[(]anonymous namespace[)]::execute\+/)
-      return chain ~ /apply_statement/ ? "cascade to memberships (SQL)" : "SELECT key FROM secrets (SQL)"
+    if ($i ~ /orgsync::pg::select_endpoint_keys/) return "SELECT key FROM secrets (SQL, once per backend)"
     if ($i ~ /orgsync::pg::delivery_recorded/) return "already recorded? (a primary key lookup)"
     if ($i ~ /orgsync::pg::apply_statement/) return "merge: mirror rows looked up, locked, inserted, updated"
     # record_delivery ends in a tail call: its insert_row appears called from process_delivery.
@@ -30,14 +29,14 @@ function step(chain,    i) {
   if (chain ~ /verify|hmac_sha256|libcrypto/) return "verify (HMAC-SHA256)"
   if (chain ~ /plan_delivery|plan_event/) return "parse + plan (src/core: parse, serialise, digest)"
   if (chain ~ /result_jsonb/) return "result jsonb"
-  return "rest of handle_event (headers, SPI_connect/finish)"
+  return "rest of handle_event (headers, delivery id)"
 }
 
 function work(frame) {
   if (frame ~ /libcrypto|hmac_sha256|core::verify/) return "HMAC-SHA256"
   if (frame ~ /XLog|xlog|WALInsert|pg_comp_crc32c/) return "WAL records (XLogInsert)"
-  if (frame ~ /jsonb_in|pg_parse_json|json_lex|pushJsonbValue|JsonbValueToJsonb|convertJsonb|result_jsonb|escape_json/)
-    return "JSON: Postgres jsonb_in (data columns, result)"
+  if (frame ~ /canonical_jsonb|jsonb_from_canonical|read_container|read_string|read_number|jsonb_in|pg_parse_json|json_lex|pushJsonbValue|JsonbValueToJsonb|convertJsonb|uniqueifyJsonbObject|result_jsonb/)
+    return "JSON: jsonb values built (data columns, result)"
   if (frame ~ /nlohmann|simdjson|plan_event|parse_payload|plan_delivery|version_of|digest_of|_upsert|plan_membership|core::/)
     return "JSON: orgsync's own parse, serialise, digest (src/core)"
   if (frame ~ /exc_page_fault/) return "page faults (the backend's first touch of shared buffers)"
