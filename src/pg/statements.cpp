@@ -306,7 +306,13 @@ bool record_delivery(RowAccess* access, const Delivery& delivery) {
   set_column(access, Table::events, row, Column::event_time, TimestampTzGetDatum(delivery.event_time),
              !delivery.has_event_time);
   set_column(access, Table::events, row, Column::payload, PointerGetDatum(delivery.payload), false);
-  return insert_row(access, Table::events, row);
+  // Another transaction inserted the same delivery meanwhile, as INSERT ...
+  // ON CONFLICT DO NOTHING finds: a duplicate once that one commits; if it
+  // rolls back, this record must stand, so insert again.
+  while (!insert_row(access, Table::events, row)) {
+    if (delivery_recorded(access, delivery.id)) return false;
+  }
+  return true;
 }
 
 bool load_delivery(RowAccess* access, text* delivery_id, RecordedDelivery* loaded) {
