@@ -123,7 +123,7 @@ orgsync at commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), install
 (sha256 $(sha256sum "$module" | cut -c1-12)).
 fsync on, shared_buffers $(val -c 'SHOW shared_buffers'), other settings default. Taken $(date -u '+%Y-%m-%d %H:%M UTC') on a
 shared machine: other jobs were running (load average at start: $(cut -d' ' -f1-3 /proc/loadavg)),
-so single figures can be off by 10-20%; repeated runs are shown as median (min-max).
+so single runs can be off by more than 10-20%; repeated runs are shown as median (min-max).
 EOF
 }
 
