@@ -198,7 +198,8 @@ Datum result_jsonb(const Outcome& outcome) {
 // Applies a delivery not seen before, then records it with its outcome, in
 // the same transaction. Two copies in flight at once both get past the first
 // check; the second's merge then finds the first's rows (waiting for its
-// locks) and changes nothing, and its record yields to the first's.
+// locks) and changes nothing, and its record waits for the first's
+// transaction: a duplicate if that commits (record_delivery).
 const char* apply_and_record(RowAccess* access, text* delivery_id, text* endpoint, text* body, const Plan* plan) {
   if (delivery_recorded(access, delivery_id)) return "duplicate";
   const char* status = merge(access, plan);
