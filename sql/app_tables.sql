@@ -67,6 +67,12 @@ ROLLBACK;
 SELECT pg_temp.try_apply(:'new_org') AS after_rollback;
 SELECT id, name, slug, regress_plan FROM orgsync.organizations ORDER BY id;
 
+-- the index a cascade reads, dropped, fails clearly
+BEGIN;
+DROP INDEX orgsync.memberships_organization_id_idx;
+SELECT pg_temp.try_apply(:'org_deleted');
+ROLLBACK;
+
 DROP TABLE regress_hotels, regress_audit;
 DROP TRIGGER regress_after ON orgsync.organizations;
 DROP TRIGGER regress_deleted ON orgsync.organizations;
@@ -74,4 +80,20 @@ DROP TRIGGER regress_statement ON orgsync.organizations;
 DROP TRIGGER regress_before ON orgsync.organizations;
 DROP FUNCTION regress_audit_row(), regress_upper_name();
 ALTER TABLE orgsync.organizations DROP COLUMN regress_plan;
+-- A row trigger may write anywhere: a membership's organization, locked
+-- and read a moment earlier, is read again after the user's triggers ran.
+TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships;
+CREATE FUNCTION regress_end_organization() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE orgsync.organizations SET deleted_at = '2024-01-01 00:00+00' WHERE id = 'org_2g7np7Hrk0SN6kj5EDMLDaKNL0S';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER regress_end_organization BEFORE INSERT ON orgsync.users
+  FOR EACH ROW EXECUTE FUNCTION regress_end_organization();
+SELECT orgsync.apply_event(:'org_created') ->> 'status' AS organization;
+SELECT orgsync.apply_event(:'mem_created') ->> 'status' AS membership;
+SELECT id, deleted_at AS born_ended_at FROM orgsync.memberships ORDER BY id;
+DROP TRIGGER regress_end_organization ON orgsync.users;
+DROP FUNCTION regress_end_organization();
+
 TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events;
