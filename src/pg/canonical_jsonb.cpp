@@ -71,11 +71,10 @@ void read_string(Reader& r, JsonbValue* out) {
   out->val.string.len = unescaped.len;
 }
 
-bool expect_word(Reader& r, const char* word) {
+void expect_word(Reader& r, const char* word) {
   size_t length = strlen(word);
   if (size_t(r.end - r.at) < length || memcmp(r.at, word, length) != 0) not_canonical();
   r.at += length;
-  return true;
 }
 
 // Numbers go through numeric_in, as jsonb_in sends them.
@@ -126,9 +125,20 @@ bool read_value(JsonbParseState** state, Reader& r, JsonbValue* scalar) {
     case '{': ++r.at; read_container(state, r, true); return false;
     case '[': ++r.at; read_container(state, r, false); return false;
     case '"': ++r.at; read_string(r, scalar); return true;
-    case 't': scalar->type = jbvBool; scalar->val.boolean = expect_word(r, "true"); return true;
-    case 'f': scalar->type = jbvBool; scalar->val.boolean = !expect_word(r, "false"); return true;
-    case 'n': scalar->type = jbvNull; expect_word(r, "null"); return true;
+    case 't':
+      expect_word(r, "true");
+      scalar->type = jbvBool;
+      scalar->val.boolean = true;
+      return true;
+    case 'f':
+      expect_word(r, "false");
+      scalar->type = jbvBool;
+      scalar->val.boolean = false;
+      return true;
+    case 'n':
+      expect_word(r, "null");
+      scalar->type = jbvNull;
+      return true;
     default: read_number(r, scalar); return true;
   }
 }
