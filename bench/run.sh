@@ -143,7 +143,6 @@ part_delivery() {
   # the session's backend); it is kept in bench.runs as part 'warm-up' and
   # left out of the figures. Each run is also repeated in a new connection.
   session_start
-  local statement
   for run in $(seq 0 "$REPS"); do
     for impl in orgsync baseline; do
       log "part 1: $impl.handle_event, run $run of $REPS"
