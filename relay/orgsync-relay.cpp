@@ -226,7 +226,10 @@ class Pool {
   // time or the database cannot be reached.
   Lease acquire(std::string &error) {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!freed_.wait_for(lock, kPoolWait, [&] { return !free_.empty(); })) {
+    waiting_++;
+    bool freed = freed_.wait_for(lock, kPoolWait, [&] { return !free_.empty(); });
+    waiting_--;
+    if (!freed) {
       error = "no database connection free in time";
       return Lease(nullptr, Return{this});
     }
@@ -250,6 +253,13 @@ class Pool {
     return conn;
   }
 
+  // True while a caller of acquire() waits: a lease held from one call to the
+  // next should then be given back.
+  bool awaited() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return waiting_ > 0;
+  }
+
  private:
   void release(Conn *c) {
     {
@@ -261,19 +271,37 @@ class Pool {
 
   std::vector<Conn> conns_;
   std::vector<Conn *> free_;
+  int waiting_ = 0;  // callers of acquire() waiting for a connection
   std::mutex mu_;
   std::condition_variable freed_;
 };
 
-// Runs `stmt` on `c`, preparing it first when this session has not yet.
-Result run(Pool::Conn &c, const Statement &stmt, const char *const *params) {
+// Sends `stmt` on `c` without waiting for its result (receive() collects
+// it), preparing it first when this session has not yet. Null once sent;
+// else why it did not go out, as a failed result.
+Result send(Pool::Conn &c, const Statement &stmt, const char *const *params) {
   if (!c.prepared.count(&stmt)) {
     Result p(PQprepare(c.pg, stmt.name, stmt.sql, stmt.nparams, nullptr), &PQclear);
     if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) return p;
     c.prepared.insert(&stmt);
   }
-  return Result(PQexecPrepared(c.pg, stmt.name, stmt.nparams, params, nullptr, nullptr, 0),
-                &PQclear);
+  if (PQsendQueryPrepared(c.pg, stmt.name, stmt.nparams, params, nullptr, nullptr, 0))
+    return Result(nullptr, &PQclear);
+  return Result(PQmakeEmptyPGresult(c.pg, PGRES_FATAL_ERROR), &PQclear);
+}
+
+// The result of a statement on `c`, given what send() returned for it.
+Result receive(Pool::Conn &c, Result sent) {
+  if (sent) return sent;  // it did not go out
+  Result last(nullptr, &PQclear);
+  while (PGresult *r = PQgetResult(c.pg)) last.reset(r);
+  if (!last) last.reset(PQmakeEmptyPGresult(c.pg, PGRES_FATAL_ERROR));
+  return last;
+}
+
+// Runs `stmt` on `c` and waits for its result.
+Result run(Pool::Conn &c, const Statement &stmt, const char *const *params) {
+  return receive(c, send(c, stmt, params));
 }
 
 // ------------------------------------------------------------- worker threads
@@ -450,13 +478,14 @@ class PendingDeliveries {
     return true;
   }
 
-  // Waits for a delivery, then takes the oldest one and the others waiting
-  // for the same endpoint (one call serves one endpoint), up to `max`, in
-  // order of arrival. Empty once stopped with nothing left.
-  std::vector<Delivery *> take(size_t max) {
+  // Takes the oldest delivery and the others waiting for the same endpoint
+  // (one call serves one endpoint), up to `max`, in order of arrival; with
+  // `wait`, waits for one first. Empty when none waits (with `wait`: once
+  // stopped with nothing left).
+  std::vector<Delivery *> take(size_t max, bool wait) {
     std::vector<Delivery *> batch;
     std::unique_lock<std::mutex> lock(mu_);
-    ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (wait) ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return batch;
     const Delivery *oldest = queue_.front();
     for (auto it = queue_.begin(); it != queue_.end() && batch.size() < max;) {
@@ -582,16 +611,16 @@ class Relay {
     return outcome.get();
   }
 
-  // A database worker, one per pool connection: each round sends every
-  // delivery waiting for one endpoint (up to --batch) in one call.
+  // A database worker, one per pool connection: each call sends every
+  // delivery waiting for one endpoint (up to --batch).
   void work() {
     for (;;) {
-      std::vector<Delivery *> batch = pending_.take(opt_.batch);
+      std::vector<Delivery *> batch = pending_.take(opt_.batch, true);
       if (batch.empty()) return;  // stopped
       std::string error;
       auto conn = pool_.acquire(error);
       if (conn) {
-        handle(*conn, batch);
+        serve(*conn, std::move(batch));
       } else {
         for (Delivery *d : batch)
           answer(d, failure(503, "database unavailable: " + error), 0);
@@ -599,37 +628,56 @@ class Relay {
     }
   }
 
-  // One handle_events call for the batch. When it fails as a whole, other
-  // than by a lost connection (one delivery that makes it raise, say), each
-  // delivery goes again alone, so that one cannot fail its neighbours and a
-  // 2xx still means committed.
-  void handle(Pool::Conn &c, const std::vector<Delivery *> &batch) {
-    Result r = call(c, batch);
-    if (has_rows(r.get(), batch.size())) {
+  // Calls for `batch`, then for what waits by the time each call returns,
+  // while nothing else needs the connection. Each call goes out before the
+  // previous one's deliveries are answered, so that Postgres works on it
+  // while their request threads wake up.
+  void serve(Pool::Conn &c, std::vector<Delivery *> batch) {
+    Result sent = send_call(c, batch);
+    while (!batch.empty()) {
+      Result r = receive(c, std::move(sent));
+      std::vector<Delivery *> next;
+      // Not after a failure: settle() may then need the connection itself.
+      if (has_rows(r.get(), batch.size()) && !pool_.awaited()) {
+        next = pending_.take(opt_.batch, false);
+        if (!next.empty()) sent = send_call(c, next);
+      }
+      settle(c, batch, r.get());
+      batch = std::move(next);
+    }
+  }
+
+  // Answers each delivery of `batch` from `r`, the result of its call. When
+  // the call failed as a whole, other than by a lost connection (one delivery
+  // that makes it raise, say), each delivery goes again alone, so that one
+  // cannot fail its neighbours and a 2xx still means committed.
+  void settle(Pool::Conn &c, const std::vector<Delivery *> &batch, const PGresult *r) {
+    if (has_rows(r, batch.size())) {
       for (size_t i = 0; i < batch.size(); i++)
-        answer(batch[i], outcome_of_row(r.get(), static_cast<int>(i)), batch.size());
+        answer(batch[i], outcome_of_row(r, static_cast<int>(i)), batch.size());
       return;
     }
-    Outcome failed = outcome_of_error(r.get(), c.pg);
-    if (batch.size() == 1 || connection_lost(r.get(), c.pg)) {
+    Outcome failed = outcome_of_error(r, c.pg);
+    if (batch.size() == 1 || connection_lost(r, c.pg)) {
       for (Delivery *d : batch) answer(d, failed, batch.size());
       return;
     }
     std::fprintf(stderr, "event=batch_failed deliveries=%zu sqlstate=%s error=%s\n",
                  batch.size(), logfmt(failed.sqlstate).c_str(), logfmt(failed.error).c_str());
-    for (Delivery *d : batch) handle(c, {d});
+    for (Delivery *d : batch) settle(c, {d}, receive(c, send_call(c, {d})).get());
   }
 
-  Result call(Pool::Conn &c, const std::vector<Delivery *> &batch) {
+  // Sends the call for `batch` (see send()).
+  Result send_call(Pool::Conn &c, const std::vector<Delivery *> &batch) {
     if (opt_.batch == 1) {
       const Delivery *d = batch.front();
       const char *params[] = {d->headers.c_str(), d->body.c_str(), d->endpoint.c_str()};
-      return run(c, kHandleEvent, params);
+      return send(c, kHandleEvent, params);
     }
     std::string headers = array_literal(batch, &Delivery::headers);
     std::string bodies = array_literal(batch, &Delivery::body);
     const char *params[] = {headers.c_str(), bodies.c_str(), batch.front()->endpoint.c_str()};
-    return run(c, kHandleEvents, params);
+    return send(c, kHandleEvents, params);
   }
 
   // Wakes the request thread; `d` may be gone as soon as this returns.

@@ -363,6 +363,38 @@ test('healthz answers 200 while the database is up', async () => {
   assert.deepEqual(await res.json(), { status: 'ok' });
 });
 
+test('with its one connection kept busy by deliveries, healthz still gets it between calls', async () => {
+  const r = await startRelay('--pool', '1', '--batch', '4');
+  // 20 ms per user written, 4 per call and 16 senders: some deliveries are
+  // always waiting when a call returns.
+  await sql(`CREATE FUNCTION public.slow_user_write() RETURNS trigger LANGUAGE plpgsql
+             AS $$BEGIN PERFORM pg_sleep(0.02); RETURN NEW; END$$`);
+  await sql(`CREATE TRIGGER slow_user_write BEFORE INSERT ON orgsync.users
+             FOR EACH ROW EXECUTE FUNCTION public.slow_user_write()`);
+  let sending = true;
+  const statuses = [];
+  const senders = Promise.all(Array.from({ length: 16 }, async () => {
+    while (sending) {
+      const [u] = signedUsers(1);
+      statuses.push((await post(r, u.body, u.headers)).status);
+    }
+  }));
+  try {
+    await waitFor('deliveries in batches', () => / batch=4 /.test(r.log));
+    // A request waits 5 s for a connection, then gets 503; the load outlasts that.
+    const started = Date.now();
+    const health = await fetch(r.url + '/healthz');
+    assert.equal(health.status, 200, `healthz after ${Date.now() - started} ms: ${await health.text()}`);
+    await sleep(Math.max(0, 6000 - (Date.now() - started)));
+  } finally {
+    sending = false;
+    await senders;
+    await sql('DROP TRIGGER slow_user_write ON orgsync.users');
+    await sql('DROP FUNCTION public.slow_user_write()');
+  }
+  assert.ok(statuses.length > 100 && statuses.every((s) => s === 200), `${statuses.length} deliveries`);
+});
+
 test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with every event applied', async () => {
   const users = Array.from({ length: 60 }, newUser);
   const seen = [];
