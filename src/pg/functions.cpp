@@ -410,5 +410,5 @@ void _PG_init(void) {
                           nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("orgsync");
   orgsync::pg::register_key_cache_invalidation();
-  orgsync::pg::register_row_access_invalidation();
+  orgsync::pg::register_row_access_callbacks();
 }

@@ -16,11 +16,13 @@ extern "C" {
 #include "executor/nodeModifyTable.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/lmgr.h"
+#include "tcop/utility.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 }
 
@@ -90,6 +92,7 @@ struct OpenTable {
   // does, and says in xmin whose insertion is still in progress.
   SnapshotData dirty;
   IndexScanDesc scan;
+  bool scan_may_pin;       // scanned since the last rescan that released its buffer pins
   TupleTableSlot* found;   // find_row's result
   // `found` is the current version of the row with this id, locked by this
   // transaction: nobody else can change it, and this call has not since.
@@ -108,6 +111,7 @@ struct RowAccess {
   EPQState epq;
   RangeTblEntry* range[kTables];
   OpenTable* tables[kTables];
+  ResourceOwner caller_owner;  // while a call uses the kept access
 };
 
 namespace {
@@ -241,10 +245,13 @@ bool id_less(Datum a, Datum b) {
 
 }  // namespace
 
-RowAccess* begin_row_access() {
+namespace {
+
+RowAccess* new_row_access() {
+  EState* estate = CreateExecutorState();
+  MemoryContext previous = MemoryContextSwitchTo(estate->es_query_cxt);
   auto* access = static_cast<RowAccess*>(palloc0(sizeof(RowAccess)));
-  access->estate = CreateExecutorState();
-  MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
+  access->estate = estate;
   List* range_table = NIL;
   for (int t = 0; t < kTables; ++t) {
     RangeTblEntry* rte = makeNode(RangeTblEntry);
@@ -254,18 +261,20 @@ RowAccess* begin_row_access() {
     access->range[t] = rte;
     range_table = lappend(range_table, rte);
   }
-  ExecInitRangeTable(access->estate, range_table);
-  // Row triggers that look the old row up again (GetTupleForTrigger) need a snapshot.
-  access->estate->es_snapshot = GetActiveSnapshot();
-  EvalPlanQualInit(&access->epq, access->estate, nullptr, NIL, -1);
+  ExecInitRangeTable(estate, range_table);
+  EvalPlanQualInit(&access->epq, estate, nullptr, NIL, -1);
   MemoryContextSwitchTo(previous);
-  AfterTriggerBeginQuery();
   return access;
 }
 
-void end_row_access(RowAccess* access) {
+void start_call(RowAccess* access) {
+  // Row triggers that look the old row up again (GetTupleForTrigger) need a snapshot.
+  access->estate->es_snapshot = GetActiveSnapshot();
+  AfterTriggerBeginQuery();
+}
+
+void close_row_access(RowAccess* access) {
   EState* estate = access->estate;
-  AfterTriggerEndQuery(estate);
   EvalPlanQualEnd(&access->epq);
   ExecCloseResultRelations(estate);
   for (OpenTable* table : access->tables) {
@@ -274,8 +283,102 @@ void end_row_access(RowAccess* access) {
     table_close(table->rel, NoLock);
   }
   ExecResetTupleTable(estate->es_tupleTable, false);
-  FreeExecutorState(estate);
-  pfree(access);
+  FreeExecutorState(estate);  // and `access` with it
+}
+
+// The access that consecutive calls in one (sub)transaction share: opening
+// the tables, their indexes and scans for every call of a statement that
+// applies thousands of deliveries would cost as much as HMAC-verifying each.
+// It is owned by the (sub)transaction, not by the statement (a portal's
+// resource owner ends with the statement), and closed before the
+// subtransaction or transaction commits, and before any utility statement,
+// which may want the tables to itself (TRUNCATE, ALTER TABLE).
+struct KeptAccess {
+  RowAccess* access;
+  SubTransactionId subtransaction;
+  ResourceOwner owner;
+  bool in_use;  // a call is running on it (a trigger's nested call opens its own)
+};
+KeptAccess kept;
+
+void close_kept_access() {
+  RowAccess* access = kept.access;
+  ResourceOwner owner = kept.owner;
+  kept = {};
+  ResourceOwner caller_owner = CurrentResourceOwner;
+  CurrentResourceOwner = owner;
+  close_row_access(access);
+  CurrentResourceOwner = caller_owner;
+}
+
+// On abort the resource owner has released the tables and the
+// (sub)transaction's memory goes with it: only forget.
+void on_subtransaction_end(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId, void*) {
+  if (kept.access == nullptr || kept.subtransaction != subtransaction) return;
+  if (event == SUBXACT_EVENT_PRE_COMMIT_SUB) close_kept_access();
+  if (event == SUBXACT_EVENT_ABORT_SUB) kept = {};
+}
+
+void on_transaction_end(XactEvent event, void*) {
+  if (kept.access == nullptr) return;
+  if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) close_kept_access();
+  if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) kept = {};
+}
+
+ProcessUtility_hook_type next_process_utility = nullptr;
+
+void close_kept_access_before_utility(PlannedStmt* statement, const char* query, bool read_only,
+                                      ProcessUtilityContext context, ParamListInfo params,
+                                      QueryEnvironment* environment, DestReceiver* destination,
+                                      QueryCompletion* completion) {
+  if (kept.access != nullptr && !kept.in_use) close_kept_access();
+  (next_process_utility != nullptr ? next_process_utility : standard_ProcessUtility)(
+      statement, query, read_only, context, params, environment, destination, completion);
+}
+
+}  // namespace
+
+RowAccess* begin_row_access() {
+  SubTransactionId subtransaction = GetCurrentSubTransactionId();
+  if (kept.access == nullptr) {
+    MemoryContext previous = MemoryContextSwitchTo(CurTransactionContext);
+    kept = {new_row_access(), subtransaction, CurTransactionResourceOwner, false};
+    MemoryContextSwitchTo(previous);
+  }
+  if (kept.in_use || kept.subtransaction != subtransaction) {
+    // Nested in a call, or inside a subtransaction of the kept access's own.
+    RowAccess* access = new_row_access();
+    start_call(access);
+    return access;
+  }
+  kept.in_use = true;
+  RowAccess* access = kept.access;
+  access->caller_owner = CurrentResourceOwner;
+  CurrentResourceOwner = kept.owner;
+  start_call(access);
+  return access;
+}
+
+void end_row_access(RowAccess* access) {
+  AfterTriggerEndQuery(access->estate);
+  if (access != kept.access) {
+    close_row_access(access);
+    return;
+  }
+  // What this call found may change before the next one; and buffer pins
+  // held between calls would keep VACUUM waiting for this transaction.
+  EvalPlanQualEnd(&access->epq);
+  for (OpenTable* table : access->tables) {
+    if (table == nullptr) continue;
+    table->found_is_current_and_locked = false;
+    ExecClearTuple(table->found);
+    if (table->scan_may_pin) {
+      index_rescan(table->scan, table->scan->keyData, table->scan->numberOfKeys, nullptr, 0);
+      table->scan_may_pin = false;
+    }
+  }
+  CurrentResourceOwner = access->caller_owner;
+  kept.in_use = false;
 }
 
 namespace {
@@ -323,6 +426,7 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
     // btree's list of dead items, say) must too, not in a per-delivery context.
     MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
     index_rescan(table.scan, &key, 1, nullptr, 0);
+    table.scan_may_pin = true;
     bool found = index_getnext_slot(table.scan, ForwardScanDirection, table.found);
     MemoryContextSwitchTo(previous);
     if (!found) return nullptr;
@@ -481,6 +585,12 @@ void update_row(RowAccess* access, Table which, TupleTableSlot* found, TupleTabl
   ResetPerTupleExprContext(access->estate);
 }
 
-void register_row_access_invalidation() { CacheRegisterRelcacheCallback(forget_tables, 0); }
+void register_row_access_callbacks() {
+  CacheRegisterRelcacheCallback(forget_tables, 0);
+  RegisterXactCallback(on_transaction_end, nullptr);
+  RegisterSubXactCallback(on_subtransaction_end, nullptr);
+  next_process_utility = ProcessUtility_hook;
+  ProcessUtility_hook = close_kept_access_before_utility;
+}
 
 }  // namespace orgsync::pg

@@ -25,8 +25,10 @@ constexpr int kColumns = int(Column::payload) + 1;
 
 struct RowAccess;
 
-// Brackets one SQL-callable call's row access: the tables it opens stay open
-// until end_row_access, which also fires the AFTER ROW triggers it queued.
+// Brackets one SQL-callable call's row access; end_row_access fires the
+// AFTER ROW triggers it queued. The tables it opens stay open for the next
+// call in the same (sub)transaction, until that commits or aborts, or a
+// utility statement runs.
 RowAccess* begin_row_access();
 void end_row_access(RowAccess* access);
 
@@ -59,7 +61,7 @@ Datum get_column(RowAccess* access, Table table, TupleTableSlot* row, Column col
 Datum parse_column(RowAccess* access, Table table, Column column, char* text);
 Oid column_type(RowAccess* access, Table table, Column column);
 
-// From _PG_init.
-void register_row_access_invalidation();
+// From _PG_init: catalog invalidation, and the end of kept accesses.
+void register_row_access_callbacks();
 
 }  // namespace orgsync::pg
