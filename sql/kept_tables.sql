@@ -93,6 +93,17 @@ BEGIN
   END;
 END $$;
 
+-- a procedure that commits between calls
+CREATE PROCEDURE regress_deliver_and_commit(first int, last int) LANGUAGE plpgsql AS $$
+BEGIN
+  FOR n IN first..last LOOP
+    PERFORM pg_temp.deliver(n);
+    IF n % 2 = 0 THEN COMMIT; ELSE ROLLBACK; END IF;
+  END LOOP;
+END $$;
+CALL regress_deliver_and_commit(33, 36);
+DROP PROCEDURE regress_deliver_and_commit(int, int);
+
 -- a cursor left open between calls, then closed
 BEGIN;
 DECLARE c CURSOR FOR SELECT pg_temp.deliver(n) FROM generate_series(21, 23) n;
