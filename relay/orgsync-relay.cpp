@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -164,6 +165,7 @@ std::string connection_error(PGconn *pg) {
 struct Statement {
   const char *name, *sql;
   int nparams;
+  const int *param_formats = nullptr;  // libpq's: 1 binary, 0 text; null: all text
 };
 
 // The benchmark floor: a round trip, nothing written.
@@ -178,12 +180,15 @@ const Statement kHandleEvent{
 // Otherwise deliveries for one endpoint, in one transaction: a row each, in
 // order. A lone delivery goes this way too: handle_events calls take turns in
 // Postgres, so the workers never deadlock one another (their commits overlap).
+// Its arrays go in binary (binary_array()): Postgres's text array input reads
+// a literal twice, a character at a time, unescaping every quote of the JSON.
+const int kBinaryArraysTextEndpoint[] = {1, 1, 0};
 const Statement kHandleEvents{
     "handle_events",
     "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
     "FROM orgsync.handle_events($1::jsonb[], $2::text[], $3) WITH ORDINALITY AS t(r, n) "
     "ORDER BY n",
-    3};
+    3, kBinaryArraysTextEndpoint};
 
 class Pool {
  public:
@@ -279,13 +284,14 @@ class Pool {
 // Sends `stmt` on `c` without waiting for its result (receive() collects
 // it), preparing it first when this session has not yet. Null once sent;
 // else why it did not go out, as a failed result.
-Result send(Pool::Conn &c, const Statement &stmt, const char *const *params) {
+Result send(Pool::Conn &c, const Statement &stmt, const char *const *params,
+            const int *lengths = nullptr) {
   if (!c.prepared.count(&stmt)) {
     Result p(PQprepare(c.pg, stmt.name, stmt.sql, stmt.nparams, nullptr), &PQclear);
     if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) return p;
     c.prepared.insert(&stmt);
   }
-  if (PQsendQueryPrepared(c.pg, stmt.name, stmt.nparams, params, nullptr, nullptr, 0))
+  if (PQsendQueryPrepared(c.pg, stmt.name, stmt.nparams, params, lengths, stmt.param_formats, 0))
     return Result(nullptr, &PQclear);
   return Result(PQmakeEmptyPGresult(c.pg, PGRES_FATAL_ERROR), &PQclear);
 }
@@ -435,25 +441,32 @@ struct Delivery {
   std::promise<Outcome> outcome;
 };
 
-// A PostgreSQL array literal of one field of each delivery: every element
-// double-quoted, with \ and " escaped, so that any text reads back as it was.
-std::string array_literal(const std::vector<Delivery *> &batch,
-                          std::string Delivery::*field) {
-  size_t size = 2;
-  for (const Delivery *d : batch) size += (d->*field).size() + 3;
+void append_int32(std::string &out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out += char((value >> shift) & 0xff);
+}
+
+// One field of each delivery as a PostgreSQL array in binary format (what
+// array_recv reads): one dimension, no NULLs, then each element's length and
+// bytes, taken as they are. A jsonb element starts with its format version, 1.
+constexpr uint32_t kTextOid = 25, kJsonbOid = 3802;
+std::string binary_array(const std::vector<Delivery *> &batch, std::string Delivery::*field,
+                         uint32_t element_type) {
+  bool jsonb = element_type == kJsonbOid;
+  size_t size = 20;
+  for (const Delivery *d : batch) size += 4 + jsonb + (d->*field).size();
   std::string out;
-  out.reserve(size + size / 16);
-  out += '{';
+  out.reserve(size);
+  append_int32(out, 1);  // dimensions
+  append_int32(out, 0);  // no NULLs
+  append_int32(out, element_type);
+  append_int32(out, uint32_t(batch.size()));
+  append_int32(out, 1);  // lower bound
   for (const Delivery *d : batch) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char ch : d->*field) {
-      if (ch == '"' || ch == '\\') out += '\\';
-      out += ch;
-    }
-    out += '"';
+    const std::string &value = d->*field;
+    append_int32(out, uint32_t(value.size() + jsonb));
+    if (jsonb) out += '\x01';
+    out += value;
   }
-  out += '}';
   return out;
 }
 
@@ -674,10 +687,11 @@ class Relay {
       const char *params[] = {d->headers.c_str(), d->body.c_str(), d->endpoint.c_str()};
       return send(c, kHandleEvent, params);
     }
-    std::string headers = array_literal(batch, &Delivery::headers);
-    std::string bodies = array_literal(batch, &Delivery::body);
-    const char *params[] = {headers.c_str(), bodies.c_str(), batch.front()->endpoint.c_str()};
-    return send(c, kHandleEvents, params);
+    std::string headers = binary_array(batch, &Delivery::headers, kJsonbOid);
+    std::string bodies = binary_array(batch, &Delivery::body, kTextOid);
+    const char *params[] = {headers.data(), bodies.data(), batch.front()->endpoint.c_str()};
+    const int lengths[] = {int(headers.size()), int(bodies.size()), 0};
+    return send(c, kHandleEvents, params, lengths);
   }
 
   // Wakes the request thread; `d` may be gone as soon as this returns.
