@@ -366,7 +366,8 @@ void end_row_access(RowAccess* access) {
     return;
   }
   // What this call found may change before the next one; and buffer pins
-  // held between calls would keep VACUUM waiting for this transaction.
+  // held between calls would keep VACUUM waiting for this transaction (a
+  // scan keeps its B-tree leaf and heap page pinned until it is rescanned).
   EvalPlanQualEnd(&access->epq);
   for (OpenTable* table : access->tables) {
     if (table == nullptr) continue;
