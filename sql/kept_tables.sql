@@ -41,14 +41,21 @@ SELECT pg_temp.deliver(10);
 COMMIT;
 
 -- exception blocks: tables opened in a block that ends, fails, or nests
-DO $$
+CREATE FUNCTION pg_temp.deliver_in_block(first int, last int, fail boolean) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM pg_temp.deliver(11);
   BEGIN
-    PERFORM pg_temp.deliver(12);  -- opened outside this block
+    FOR n IN first..last LOOP
+      PERFORM pg_temp.deliver(n);
+    END LOOP;
+    IF fail THEN PERFORM 1 / 0; END IF;
   EXCEPTION WHEN division_by_zero THEN
     NULL;
   END;
+END $$;
+DO $$
+BEGIN
+  PERFORM pg_temp.deliver(11);
+  PERFORM pg_temp.deliver_in_block(12, 12, false);  -- opened outside the block
   BEGIN
     PERFORM pg_temp.deliver(13);
     RAISE EXCEPTION 'undo 13';
@@ -58,40 +65,16 @@ BEGIN
   PERFORM pg_temp.deliver(15);
 END $$;
 BEGIN;
-DO $$
-BEGIN
-  BEGIN
-    PERFORM pg_temp.deliver(16);  -- first opened in this block, which ends
-    PERFORM pg_temp.deliver(17);
-  EXCEPTION WHEN division_by_zero THEN
-    NULL;
-  END;
-  PERFORM pg_temp.deliver(18);
-  BEGIN
-    PERFORM pg_temp.deliver(19);
-    PERFORM 1 / 0;
-  EXCEPTION WHEN division_by_zero THEN
-    NULL;
-  END;
-  PERFORM pg_temp.deliver(20);
-END $$;
+SELECT pg_temp.deliver_in_block(16, 17, false);  -- first opened in the block, which ends
+SELECT pg_temp.deliver(18);
+SELECT pg_temp.deliver_in_block(19, 19, true);
+SELECT pg_temp.deliver(20);
 COMMIT;
-
-DO $$
-BEGIN
-  BEGIN
-    PERFORM pg_temp.deliver(30);  -- first opened in this block, which fails
-    PERFORM 1 / 0;
-  EXCEPTION WHEN division_by_zero THEN
-    NULL;
-  END;
-  PERFORM pg_temp.deliver(31);
-  BEGIN
-    PERFORM pg_temp.deliver(32);
-  EXCEPTION WHEN division_by_zero THEN
-    NULL;
-  END;
-END $$;
+BEGIN;
+SELECT pg_temp.deliver_in_block(30, 30, true);  -- first opened in the block, which fails
+SELECT pg_temp.deliver(31);
+SELECT pg_temp.deliver_in_block(32, 32, false);
+COMMIT;
 
 -- a procedure that commits between calls
 CREATE PROCEDURE regress_deliver_and_commit(first int, last int) LANGUAGE plpgsql AS $$
