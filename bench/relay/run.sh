@@ -141,13 +141,18 @@ send() {
 
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $2"; }
 
-# Deliveries to sign for one point: 3 x DURATION x the rate of this point in
-# the previous run, else of the previous point of this run (more connections
-# may go faster) or of orgsync's, capped; a point that runs out is marked
-# (ran_out=1).
-declare -A rate_of last_rate_of
+# Deliveries to sign for one point (system, connections): 3 x DURATION x the
+# rate of this point in the previous run; else the rate of the system's
+# previous point in this run (or of orgsync's), scaled by the ratio of
+# connections as if throughput grew with them; capped. A point that runs out
+# is marked (ran_out=1).
+declare -A rate_of rate_connections_of last_rate_of
 count_for() {
-  local rate=${last_rate_of[$1/$2]:-${rate_of[$1]:-${rate_of[orgsync]:-1500}}}
+  local rate=${last_rate_of[$1/$2]:-} from=$1
+  if [ -z "$rate" ]; then
+    [ -n "${rate_of[$from]:-}" ] || from=orgsync
+    rate=$((${rate_of[$from]:-1500} * $2 / ${rate_connections_of[$from]:-1}))
+  fi
   awk -v r="$rate" -v d="$DURATION" 'BEGIN {n = int(r * 3 * d); print (n < 5000 ? 5000 : n > 120000 ? 120000 : n)}'
 }
 
@@ -212,7 +217,7 @@ point() {
   local requests seconds rate extra
   requests=$(field requests "$r") seconds=$(field seconds "$r")
   rate=$(awk -v n="$requests" -v s="$seconds" 'BEGIN {printf "%.0f", n / s}')
-  rate_of[$system]=$rate last_rate_of[$system/$c]=$rate
+  rate_of[$system]=$rate rate_connections_of[$system]=$c last_rate_of[$system/$c]=$rate
   # CPU busy % (machine-wide), WAL bytes per request, requests per WAL sync
   extra=$(echo "$cpu0 $cpu1 $wal0 $wal1 $requests" | awk '{
     busy = 100 * (1 - ($4 - $2) / ($3 - $1)); syncs = $8 - $6
@@ -239,7 +244,7 @@ machine_line=$(machine)
 # whole run (RSS across points); each floor's relay serves its one point.
 for run in $(seq "$RUNS"); do
   fresh_databases
-  rate_of=()
+  rate_of=() rate_connections_of=()
   point_no=0
   start orgsync
   start node
