@@ -7,6 +7,8 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/toast_compression.h"
+#include "access/toast_internals.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
@@ -48,6 +50,9 @@ struct TableInfo {
   // Each column type's input function, for parse_column.
   Oid input_function[kColumns];
   Oid input_param[kColumns];
+  // The compression method declared for the column (lz4 for data and
+  // payload), if its storage allows compression; else InvalidCompressionMethod.
+  char compression[kColumns];
 };
 
 TableInfo table_info[kTables];
@@ -62,11 +67,15 @@ void describe(TableInfo& info, Relation rel) {
   TupleDesc desc = RelationGetDescr(rel);
   for (int c = 0; c < kColumns; ++c) {
     info.attnums[c] = 0;
+    info.compression[c] = InvalidCompressionMethod;
     for (int a = 0; a < desc->natts; ++a) {
       Form_pg_attribute attribute = TupleDescAttr(desc, a);
       if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), kColumnNames[c]) == 0) {
         info.attnums[c] = AttrNumber(a + 1);
         getTypeInputInfo(attribute->atttypid, &info.input_function[c], &info.input_param[c]);
+        bool compressible = attribute->attlen == -1 && (attribute->attstorage == TYPSTORAGE_EXTENDED ||
+                                                        attribute->attstorage == TYPSTORAGE_MAIN);
+        if (compressible) info.compression[c] = attribute->attcompression;
       }
     }
   }
@@ -505,9 +514,29 @@ TupleTableSlot* changed_row(RowAccess* access, Table which, TupleTableSlot* foun
   return row;
 }
 
+namespace {
+
+// Postgres compresses a value only when its whole row reaches 2 kB, and most
+// Clerk objects and deliveries are 0.5-1.5 kB of JSON, which lz4 shrinks by
+// a quarter to a third (fewer pages to extend, less WAL to write and sync).
+// So orgsync compresses a value of this size or more itself, as it is set,
+// when its column declares a compression method.
+constexpr Size kCompressFromBytes = 256;
+
+Datum compressed_if_smaller(Datum value, char method) {
+  auto* plain = reinterpret_cast<varlena*>(DatumGetPointer(value));
+  if (!VARATT_IS_4B_U(plain) || VARSIZE(plain) < kCompressFromBytes) return value;
+  Datum compressed = toast_compress_datum(value, method);  // NULL unless smaller
+  return DatumGetPointer(compressed) != nullptr ? compressed : value;
+}
+
+}  // namespace
+
 void set_column(RowAccess* access, Table which, TupleTableSlot* row, Column column, Datum value, bool isnull) {
   OpenTable& table = open_table(access, which);
   int a = attnum_of(table, column) - 1;
+  char compression = table.info.compression[int(column)];
+  if (!isnull && CompressionMethodIsValid(compression)) value = compressed_if_smaller(value, compression);
   row->tts_values[a] = isnull ? Datum(0) : value;
   row->tts_isnull[a] = isnull;
   table.given[a] = true;
