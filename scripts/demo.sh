@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # `make demo`: sends a short signed Clerk history to the relay that `make run`
 # started, out of order and with a duplicate, then prints the mirror tables.
+# It reads the same settings as scripts/run.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-run_dir=$PWD/.run
+run_dir=$(realpath -m "${ORGSYNC_RUN_DIR:-.run}")
 pg_port=${ORGSYNC_PG_PORT:-54329}
 listen=${ORGSYNC_RELAY_LISTEN:-127.0.0.1:8787}
 secret=${ORGSYNC_WEBHOOK_SECRET:-$(cat "$run_dir/secret" 2>/dev/null || true)}
 if [ -z "$secret" ]; then
-  echo "demo: start 'make run' first (no secret in .run/secret)" >&2
+  echo "demo: start 'make run' first (no secret in $run_dir/secret)" >&2
   exit 1
 fi
 [ -d test/node_modules ] || scripts/install-deps.sh

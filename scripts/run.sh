@@ -6,10 +6,11 @@
 #                            without it one is generated and kept in .run/secret
 #   ORGSYNC_PG_PORT          the cluster's port (default 54329)
 #   ORGSYNC_RELAY_LISTEN     where the relay listens (default 127.0.0.1:8787)
+#   ORGSYNC_RUN_DIR          where the cluster and the secret live (default .run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-run_dir=$PWD/.run
+run_dir=$(realpath -m "${ORGSYNC_RUN_DIR:-.run}")
 pg_port=${ORGSYNC_PG_PORT:-54329}
 listen=${ORGSYNC_RELAY_LISTEN:-127.0.0.1:8787}
 mkdir -p "$run_dir"
@@ -39,7 +40,7 @@ cat <<EOF_MSG
   orgsync is running.
     database   psql "host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
     webhooks   http://$listen/webhooks
-    secret     ${ORGSYNC_WEBHOOK_SECRET:+from ORGSYNC_WEBHOOK_SECRET}${ORGSYNC_WEBHOOK_SECRET:-$secret (generated; kept in .run/secret)}
+    secret     ${ORGSYNC_WEBHOOK_SECRET:+from ORGSYNC_WEBHOOK_SECRET}${ORGSYNC_WEBHOOK_SECRET:-$secret (generated; kept in $run_dir/secret)}
 
   In Clerk's dashboard (Webhooks > Add endpoint), enter the public URL that
   reaches http://$listen/webhooks, then restart with the endpoint's secret:
@@ -56,5 +57,6 @@ stop_all() {
   stop_cluster
 }
 trap stop_all EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
 wait $relay_pid
