@@ -33,4 +33,11 @@ SELECT pg_temp.deliver(:'old_secret', 'msg_s7', :'org_created', 'staging');
 SELECT pg_temp.deliver(:'new_secret', 'msg_s8', :'org_created', 'staging');
 SELECT id, endpoint, status FROM orgsync.events ORDER BY id;
 
+-- endpoints without keys are not cached: names made up by callers do not
+-- grow the backend's memory (the cache holds 'default' and 'staging')
+SELECT total_bytes AS cache_bytes FROM pg_backend_memory_contexts WHERE name = 'orgsync signing keys' \gset
+SELECT count(*) AS refused FROM generate_series(1, 500) i
+WHERE pg_temp.deliver(:'new_secret', 'msg_x' || i, :'org_created', 'made_up_' || repeat('x', 200) || i) LIKE '55000%';
+SELECT total_bytes = :cache_bytes AS cache_unchanged FROM pg_backend_memory_contexts WHERE name = 'orgsync signing keys';
+
 TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events, orgsync.secrets;

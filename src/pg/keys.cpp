@@ -38,10 +38,16 @@ const CachedEndpoint* find(const char* name) {
   return nullptr;
 }
 
-// Reads the endpoint's keys from orgsync.secrets into the cache.
-const CachedEndpoint* load(const char* name, text* endpoint) {
+// Reads the endpoint's keys from orgsync.secrets, and caches them when there
+// are any: endpoint names without keys are as many as callers care to make
+// up, and each would stay in this backend's memory until secrets change.
+Keys load(const char* name, text* endpoint) {
   SPI_connect();
   uint64 rows = select_endpoint_keys(endpoint);
+  if (rows == 0) {
+    SPI_finish();
+    return {0, nullptr};
+  }
   if (cache_context == nullptr) {
     cache_context = AllocSetContextCreate(TopMemoryContext, "orgsync signing keys", ALLOCSET_SMALL_SIZES);
   }
@@ -53,7 +59,7 @@ const CachedEndpoint* load(const char* name, text* endpoint) {
     cached = static_cast<CachedEndpoint*>(cached == nullptr ? palloc(sizeof(CachedEndpoint) * cached_capacity)
                                                             : repalloc(cached, sizeof(CachedEndpoint) * cached_capacity));
   }
-  auto* keys = static_cast<Bytes*>(palloc(sizeof(Bytes) * (rows + 1)));
+  auto* keys = static_cast<Bytes*>(palloc(sizeof(Bytes) * rows));
   for (uint64 i = 0; i < rows; ++i) {
     bool isnull;
     bytea* key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
@@ -65,7 +71,7 @@ const CachedEndpoint* load(const char* name, text* endpoint) {
   cached[cached_count] = {pstrdup(name), {int(rows), keys}};
   MemoryContextSwitchTo(previous);
   SPI_finish();
-  return &cached[cached_count++];
+  return cached[cached_count++].keys;
 }
 
 }  // namespace
@@ -73,8 +79,7 @@ const CachedEndpoint* load(const char* name, text* endpoint) {
 Keys endpoint_keys(text* endpoint) {
   char* name = text_to_cstring(endpoint);
   const CachedEndpoint* entry = find(name);
-  if (entry == nullptr) entry = load(name, endpoint);
-  return entry->keys;
+  return entry != nullptr ? entry->keys : load(name, endpoint);
 }
 
 void register_key_cache_invalidation() { CacheRegisterRelcacheCallback(drop_cache, 0); }

@@ -1,6 +1,7 @@
-// Signing keys per endpoint, cached in each backend. A statement trigger on
-// orgsync.secrets invalidates every backend's cache at commit (and the own
-// backend's at once), so a cached key list is never stale.
+// Signing keys per endpoint, cached in each backend. They are read with the
+// newest snapshot, and a statement trigger on orgsync.secrets invalidates
+// every backend's cache at commit (and the own backend's at once), so a
+// cached key list is never stale, whatever the isolation level.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -19,7 +20,7 @@ struct Keys {
 };
 
 // The endpoint's keys, read from orgsync.secrets (with SPI) once per backend
-// until they change. Valid until the next call that can process
+// until they change; an endpoint without keys is read each time, not cached. Valid until the next call that can process
 // invalidations (any lock or SPI call): use them at once.
 Keys endpoint_keys(text* endpoint);
 

@@ -6,6 +6,10 @@
 #include "pg/canonical_jsonb.hpp"
 #include "pg/pg_memory.hpp"
 
+extern "C" {
+#include "utils/snapmgr.h"
+}
+
 namespace orgsync::pg {
 namespace {
 
@@ -351,7 +355,10 @@ uint64 select_endpoint_keys(text* endpoint) {
   // SPI leaves its procedure context current; the caller's must stay current
   // for what it allocates next.
   MemoryContext caller = CurrentMemoryContext;
-  int rc = SPI_execute_plan(plan, values, " ", false, 0);
+  // The newest committed keys, whatever the transaction's isolation: what
+  // is read here stays cached after the transaction, until secrets change
+  // again, and a REPEATABLE READ snapshot may predate the last change.
+  int rc = SPI_execute_snapshot(plan, values, " ", GetLatestSnapshot(), InvalidSnapshot, false, false, 0);
   MemoryContextSwitchTo(caller);
   if (rc < 0) elog(ERROR, "orgsync: reading orgsync.secrets failed: %s", SPI_result_code_string(rc));
   return SPI_processed;
