@@ -73,6 +73,20 @@ DROP INDEX orgsync.memberships_organization_id_idx;
 SELECT pg_temp.try_apply(:'org_deleted');
 ROLLBACK;
 
+-- a BEFORE UPDATE trigger locks the row once more before orgsync updates it:
+-- a row this transaction wrote a moment earlier, in a savepoint too
+SELECT jsonb_set(jsonb_set(:'new_org'::jsonb, '{data,id}', '"org_regress_txn"'), '{data,name}', '"txn one"') AS txn_1 \gset
+SELECT jsonb_set(jsonb_set(:'txn_1'::jsonb, '{data,name}', '"txn two"'), '{data,updated_at}', '1900000000000') AS txn_2 \gset
+SELECT jsonb_set(jsonb_set(:'txn_1'::jsonb, '{data,name}', '"txn three"'), '{data,updated_at}', '1900000000001') AS txn_3 \gset
+BEGIN;
+SELECT pg_temp.try_apply(:'txn_1') AS created;
+SELECT pg_temp.try_apply(:'txn_2') AS updated_in_the_same_transaction;
+SAVEPOINT regress_savepoint;
+SELECT pg_temp.try_apply(:'txn_3') AS updated_in_a_savepoint;
+RELEASE regress_savepoint;
+SELECT id, name FROM orgsync.organizations WHERE id = 'org_regress_txn';
+ROLLBACK;
+
 DROP TABLE regress_hotels, regress_audit;
 DROP TRIGGER regress_after ON orgsync.organizations;
 DROP TRIGGER regress_deleted ON orgsync.organizations;

@@ -248,7 +248,7 @@ Datum handle_event(FunctionCallInfo fcinfo) {
   text* body = require_text_arg(fcinfo, 1, "body");
   text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
 
-  RowAccess* access = begin_row_access();
+  RowAccess* access = begin_row_access("orgsync.handle_event()");
   Outcome outcome = process_delivery(access, headers, body, endpoint, require_endpoint_keys(endpoint));
   if (outcome.sqlstate != 0) ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error)));
   end_row_access(access);
@@ -292,7 +292,7 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   SET_LOCKTAG_ADVISORY(turn, MyDatabaseId, uint32(kTurnKey >> 32), uint32(kTurnKey), 1);
   LockAcquire(&turn, ExclusiveLock, false, false);
 
-  RowAccess* access = begin_row_access();
+  RowAccess* access = begin_row_access("orgsync.handle_events()");
   MemoryContext per_delivery =
       AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
   // Keys are looked up again for each delivery: a cached list is only valid
@@ -324,7 +324,7 @@ Datum apply_event(FunctionCallInfo fcinfo) {
   if (plan->disposition == core::Disposition::invalid) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("orgsync: invalid event: %s", plan->error)));
   }
-  RowAccess* access = begin_row_access();
+  RowAccess* access = begin_row_access("orgsync.apply_event()");
   const char* status = merge(access, plan);
   end_row_access(access);
   PG_RETURN_DATUM(result_jsonb({status, nullptr, plan, 0, nullptr}));
@@ -333,7 +333,7 @@ Datum apply_event(FunctionCallInfo fcinfo) {
 // Applies a stored delivery again (after an `invalid` one was fixed, say).
 Datum replay(FunctionCallInfo fcinfo) {
   text* delivery_id = require_text_arg(fcinfo, 0, "delivery_id");
-  RowAccess* access = begin_row_access();
+  RowAccess* access = begin_row_access("orgsync.replay()");
   RecordedDelivery recorded;
   if (!load_delivery(access, delivery_id, &recorded)) {
     ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),

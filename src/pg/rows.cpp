@@ -347,7 +347,10 @@ void close_kept_access_before_utility(PlannedStmt* statement, const char* query,
 
 }  // namespace
 
-RowAccess* begin_row_access() {
+RowAccess* begin_row_access(const char* function) {
+  // The row-level API skips the executor's own checks for these.
+  PreventCommandIfReadOnly(function);
+  PreventCommandIfParallelMode(function);
   SubTransactionId subtransaction = GetCurrentSubTransactionId();
   if (kept.access == nullptr) {
     MemoryContext previous = MemoryContextSwitchTo(CurTransactionContext);
@@ -610,6 +613,9 @@ void update_row(RowAccess* access, Table which, TupleTableSlot* found, TupleTabl
   MemoryContextSwitchTo(previous);
   forget_found_rows(access, table);
   CommandCounterIncrement();
+  // A BEFORE UPDATE trigger locks the row again with this command id, and
+  // this transaction may have written the row since the access began.
+  access->estate->es_output_cid = GetCurrentCommandId(true);
   ExecStoreVirtualTuple(row);
   ExecSimpleRelationUpdate(table.result, access->estate, &access->epq, found, row);
   ResetPerTupleExprContext(access->estate);

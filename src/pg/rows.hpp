@@ -25,11 +25,12 @@ constexpr int kColumns = int(Column::payload) + 1;
 
 struct RowAccess;
 
-// Brackets one SQL-callable call's row access; end_row_access fires the
+// Brackets one SQL-callable call's row access (`function` names it when a
+// read-only transaction refuses it); end_row_access fires the
 // AFTER ROW triggers it queued. The tables it opens stay open for the next
 // call in the same (sub)transaction, until that commits or aborts, or a
 // utility statement runs.
-RowAccess* begin_row_access();
+RowAccess* begin_row_access(const char* function);
 void end_row_access(RowAccess* access);
 
 // The row whose primary key is `id`, or NULL. With `lock`, the row is locked
