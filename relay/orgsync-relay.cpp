@@ -371,7 +371,7 @@ class BoundedQueue : public httplib::TaskQueue {
 int status_for_sqlstate(const std::string &s) {
   std::string cls = s.substr(0, 2);
   if (cls == "28") return 401;
-  if (cls == "08" || cls == "53" || s == "40001" || s == "40P01" || s == "55P03" ||
+  if (cls == "08" || cls == "53" || s == "25006" || s == "40001" || s == "40P01" || s == "55P03" ||
       s == "55000" || s == "57014" || s == "57P01" || s == "57P02" || s == "57P03")
     return 503;
   if (cls == "22") return 400;

@@ -303,6 +303,18 @@ test('named endpoints: 503 until a secret is configured, then their own secret',
   assert.equal(row.endpoint, 'tenant-b');
 });
 
+test('a read-only database (a standby, say) gets 503 with Retry-After, and stores nothing', async () => {
+  const readOnly = `host=${pgConfig.host} port=${pgPort} user=postgres dbname=postgres ` +
+    "options='-c default_transaction_read_only=on'";
+  const r = await startRelay('--pool', '1', '--database-url', readOnly);
+  const { id, body } = newUser();
+  const res = await post(r, body, signed(body, { id }));
+  assert.equal(res.status, 503, JSON.stringify(res.json));
+  assert.equal(res.json.sqlstate, '25006');
+  assert.ok(Number(res.headers.get('retry-after')) > 0);
+  assert.equal(await countEvents([id]), 0);
+});
+
 test('bodies over --max-body get 413, whether announced or chunked', async () => {
   const big = JSON.stringify({ pad: 'x'.repeat(1 << 20) });
   const announced = await post(relay, big, signed(big));
