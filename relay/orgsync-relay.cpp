@@ -35,6 +35,9 @@ using Clock = std::chrono::steady_clock;
 // connection; then 503 and Svix retries.
 constexpr auto kPoolWait = std::chrono::seconds(5);
 constexpr const char *kRetryAfter = "5";             // seconds, on every 503
+// Genuine deliveries carry a few hundred bytes of headers; all of them go to
+// Postgres with the body, so their total is capped like the body's size.
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -564,13 +567,17 @@ class Relay {
     std::string body;
     if (reader) {
       bool too_big = false;
-      bool ok = (*reader)([&](const char *data, size_t n) {
+      auto receive = [&](const char *data, size_t n) {
         if (too_big || body.size() + n > opt_.max_body)
           too_big = true;
         else
           body.append(data, n);
         return true;
-      });
+      };
+      // httplib fails a multipart body read any other way than part by part.
+      bool ok = req.is_multipart_form_data()
+                    ? (*reader)([](const httplib::MultipartFormData &) { return true; }, receive)
+                    : (*reader)(receive);
       // httplib itself answers 413 for a Content-Length over the limit
       // (set_payload_max_length); chunked bodies are capped above.
       if (too_big || res.status == 413)
@@ -597,6 +604,12 @@ class Relay {
  private:
   void webhook(const httplib::Request &req, httplib::Response &res, std::string body,
                std::string endpoint) {
+    if (req.is_multipart_form_data())
+      return fail(res, 415, "a delivery is a JSON body, not multipart form data");
+    size_t header_bytes = 0;
+    for (const auto &[name, value] : req.headers) header_bytes += name.size() + value.size();
+    if (header_bytes > kMaxHeaderBytes)
+      return fail(res, 431, "request headers larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
     // A genuine delivery is UTF-8 JSON; anything else cannot be a text parameter.
     if (!valid_utf8(body))
       return fail(res, 400, "body is not valid UTF-8 text (or contains NUL bytes)");

@@ -339,6 +339,27 @@ test('bodies over --max-body get 413, whether announced or chunked', async () =>
   assert.equal((await post(relay, body, signed(body))).status, 200);
 });
 
+test('headers over 64 KiB in all get 431 and reach no database', async () => {
+  const { id, body } = newUser();
+  const padding = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`x-padding-${i}`, 'p'.repeat(8000)]));
+  const res = await post(relay, body, { ...signed(body, { id }), ...padding });
+  assert.equal(res.status, 431, JSON.stringify(res.json));
+  assert.equal(await countEvents([id]), 0);
+  const fewer = Object.fromEntries(Object.entries(padding).slice(0, 7));
+  const ok = await post(relay, body, { ...signed(body, { id }), ...fewer });
+  assert.equal(ok.status, 200, 'under the cap, extra headers are harmless');
+});
+
+test('a multipart body gets 415, or 405 for another method, never 500', async () => {
+  for (const method of ['POST', 'PUT']) {
+    const form = new FormData();
+    form.append('payload', '{"type": "user.created"}');
+    const res = await fetch(`${relay.url}/webhooks`, { method, body: form });
+    assert.equal(res.status, method === 'POST' ? 415 : 405, method);
+    assert.match(res.headers.get('content-type'), /application\/json/, method);
+  }
+});
+
 test('a body that is not UTF-8 text gets 400 before reaching Postgres', async () => {
   for (const body of [Buffer.from([0x7b, 0xff, 0x7d]), Buffer.from('{"a":"\u0000"}')]) {
     const headers = signed(body);
