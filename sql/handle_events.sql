@@ -72,7 +72,8 @@ SELECT count(*) AS kept FROM orgsync.events;
 BEGIN;
 SELECT count(*) FROM orgsync.handle_events((SELECT array_agg(headers ORDER BY n) FROM signed WHERE n <= 2),
                                            (SELECT array_agg(body ORDER BY n) FROM signed WHERE n <= 2));
-SELECT count(*) AS advisory_locks_held FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+SELECT count(*) AS turns_held FROM pg_locks
+WHERE locktype = 'object' AND classid = 'pg_extension'::regclass AND pid = pg_backend_pid();
 ROLLBACK;
 
 -- what fails the whole call

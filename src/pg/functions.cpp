@@ -15,6 +15,12 @@
 #include "pg/statements.hpp"
 
 extern "C" {
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "storage/lmgr.h"
+}
+
+extern "C" {
 PG_MODULE_MAGIC;
 void _PG_init(void);
 }
@@ -24,9 +30,6 @@ namespace {
 
 int timestamp_tolerance_seconds = 300;
 constexpr int kMaxDeliveryIdLength = 256;
-// handle_events' turn: the advisory lock pg_advisory_xact_lock(0x6f726773796e63)
-// would take, "orgsync" in ASCII.
-constexpr uint64 kTurnKey = 0x6f726773796e63;
 
 // ---- plain C data handed across the boundary ------------------------------
 
@@ -287,10 +290,12 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   // Two calls running at once could lock the same rows in opposite orders
   // and deadlock, so calls take turns. A turn ends with the call, before the
   // commit: a call that has run waits for nothing more, so the next one may
-  // wait for its rows but never deadlock with it, and commits overlap.
-  LOCKTAG turn;
-  SET_LOCKTAG_ADVISORY(turn, MyDatabaseId, uint32(kTurnKey >> 32), uint32(kTurnKey), 1);
-  LockAcquire(&turn, ExclusiveLock, false, false);
+  // wait for its rows but never deadlock with it, and commits overlap. The
+  // turn is a lock on the extension itself, which no other role can hold
+  // (only its owner's ALTER, COMMENT ON or DROP EXTENSION take it), where an
+  // advisory lock would be any role's to take and keep.
+  Oid extension = get_extension_oid("orgsync", false);
+  LockDatabaseObject(ExtensionRelationId, extension, 0, ExclusiveLock);
 
   RowAccess* access = begin_row_access("orgsync.handle_events()");
   MemoryContext per_delivery =
@@ -310,7 +315,7 @@ Datum handle_events(FunctionCallInfo fcinfo) {
     MemoryContextReset(per_delivery);
   }
   end_row_access(access);
-  LockRelease(&turn, ExclusiveLock, false);
+  UnlockDatabaseObject(ExtensionRelationId, extension, 0, ExclusiveLock);
   return Datum(0);
 }
 
