@@ -20,8 +20,9 @@ struct Keys {
 };
 
 // The endpoint's keys, read from orgsync.secrets (with SPI) once per backend
-// until they change; an endpoint without keys is read each time, not cached. Valid until the next call that can process
-// invalidations (any lock or SPI call): use them at once.
+// until they change; an endpoint without keys is read each time, not cached.
+// Valid until the next call that can process invalidations (any lock or SPI
+// call): use them at once.
 Keys endpoint_keys(text* endpoint);
 
 // From _PG_init.
