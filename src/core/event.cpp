@@ -154,13 +154,16 @@ Statement user_upsert(Value user, std::optional<int64_t> event_time) {
 }
 
 // A membership carries only the member's public data, without updated_at:
-// it stands in for the user, versioned by the membership, until the full
-// user event arrives (rank 1 always beats it).
+// it stands in for the user until the full user event arrives (rank 1 always
+// beats it). It is the user as of the event, so the event's time orders it
+// among snapshots: the membership's own updated_at (the fallback) can be far
+// older than the data, as on a deletion, which carries the current name.
 Statement user_snapshot_upsert(Value public_user, std::string data, Value membership,
                                std::optional<int64_t> event_time) {
   auto identifier = indexed_string_field(public_user, "identifier");
   if (identifier && identifier->find('@') == std::string::npos) identifier.reset();
   Version version = version_of(0, membership, event_time, data);
+  if (event_time) version.updated_at_ms = *event_time;
   using T = Param::Type;
   return {StatementKind::upsert_user,
           {Param::of_text(require_id(public_user, "user_id", "public_user_data.user_id")),

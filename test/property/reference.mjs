@@ -109,9 +109,9 @@ export function mergeDeliveries(deliveries, mode = 'correct') {
         const rank = mode === 'snapshot-overwrites' ? 1 : 0;
         const o = row(orgs, d.organization.id);
         offer(o, [rank, d.organization.updated_at, ts, digest(d.organization)], d.organization, 'membership');
-        // public_user_data has no updated_at: the membership's stands in
+        // public_user_data has no updated_at: it is the user as of the event
         const u = row(users, d.public_user_data.user_id);
-        offer(u, [rank, d.updated_at, ts, digest(d.public_user_data)], d.public_user_data, 'membership');
+        offer(u, [rank, ts ?? d.updated_at, ts, digest(d.public_user_data)], d.public_user_data, 'membership');
         break;
       }
       case 'organizationInvitation.created':

@@ -382,7 +382,7 @@ void expect_doc_membership(const EventPlan& p, const std::string& role, const st
   EXPECT_TRUE(IsText(user.params[10], "membership"));
   Key user_version = version_of(user);
   EXPECT_EQ(user_version[0], 0);
-  EXPECT_EQ(user_version[1], updated_at);  // versioned by the membership
+  EXPECT_EQ(user_version[1], user_version[2]);  // the user as of the event
 
   const auto& m = p.statements[2];
   EXPECT_TRUE(IsText(m.params[0], kDocMembership));
@@ -728,6 +728,24 @@ TEST(EventVersion, FullObjectOutranksSnapshot) {
   old_user["data"]["updated_at"] = 1;
   Key full_user = version_of(plan(old_user).statements.at(0));
   EXPECT_GT(full_user, snapshot_user);
+}
+
+TEST(EventVersion, UserSnapshotsAreOrderedByTheEventNotTheMembership) {
+  // Clerk's order: a membership updated late in the user's old name, then
+  // another one deleted, whose updated_at is older, carrying the new name.
+  Json updated = clerk_json("organizationMembership.updated.json");
+  updated["timestamp"] = 1700000000151;
+  updated["data"]["updated_at"] = 1700000000150;
+  updated["data"]["public_user_data"]["first_name"] = "Old";
+  Json deleted = clerk_json("organizationMembership.deleted.json");
+  deleted["timestamp"] = 1700000000300;
+  deleted["data"]["updated_at"] = 1700000000050;
+  deleted["data"]["public_user_data"]["user_id"] = updated["data"]["public_user_data"]["user_id"];
+  deleted["data"]["public_user_data"]["first_name"] = "New";
+  Key older = version_of(plan(updated).statements.at(1));
+  Key newer = version_of(plan(deleted).statements.at(1));
+  EXPECT_EQ(newer[1], 1700000000300);
+  EXPECT_GT(newer, older);
 }
 
 // ---- primary email -----------------------------------------------------------
@@ -1126,17 +1144,20 @@ TEST(EventMembership, PermissionsArrayLiteral) {
 }
 
 TEST(EventMembership, SnapshotsAreVersionedByTheirOwnObjects) {
-  // The organization snapshot uses the organization's updated_at, the user
-  // snapshot the membership's.
+  // The organization snapshot uses the organization's updated_at; the user
+  // snapshot, which has none, the event's time, else the membership's.
   Json body = clerk_json("organizationMembership.updated.json");
   body["data"]["organization"]["updated_at"] = 1700000000000;
   body["data"]["updated_at"] = 1710000000000;
+  body["timestamp"] = 1720000000000;
   EventPlan p = plan(body);
   ASSERT_EQ(p.statements.size(), 3u);
   EXPECT_EQ(version_of(p.statements[0])[1], 1700000000000);
-  EXPECT_EQ(version_of(p.statements[1])[1], 1710000000000);
+  EXPECT_EQ(version_of(p.statements[1])[1], 1720000000000);
   EXPECT_EQ(version_of(p.statements[2])[1], 1710000000000);
   EXPECT_EQ(data_of(p.statements[0])["id"], kDocOrg);
+  body.erase("timestamp");
+  EXPECT_EQ(version_of(plan(body).statements.at(1))[1], 1710000000000);
 }
 
 TEST(EventPlanInvariants, NeverThrowsAndStaysWellFormed) {
