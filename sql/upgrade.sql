@@ -22,6 +22,7 @@ SELECT to_regprocedure('orgsync.handle_events(jsonb[], text[], text)') IS NULL A
 
 ALTER EXTENSION orgsync UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'orgsync';
+SELECT array_length(extconfig, 1) AS tables_pg_dump_dumps FROM pg_extension WHERE extname = 'orgsync';
 
 -- the rows are untouched
 SELECT count(*) AS rows_before, count(*) FILTER (WHERE row NOT IN (
