@@ -26,3 +26,17 @@ start_cluster() {
   eval "$("$test_dir/cluster.sh" env "$CLUSTER_DIR" "$port")"
   export PGHOST PGPORT PGUSER PGDATABASE
 }
+
+# check DESCRIPTION ACTUAL EXPECTED: prints ok or FAILED with both values, and
+# counts failures; a shell suite ends with `((failures == 0))`.
+failures=0
+check() {
+  if [ "$2" == "$3" ]; then
+    echo "ok: $1"
+  else
+    echo "FAILED: $1"
+    echo "  expected: $3"
+    echo "  actual:   $2"
+    failures=$((failures + 1))
+  fi
+}

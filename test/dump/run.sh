@@ -10,8 +10,6 @@ cd "$repo_dir"
 start_cluster orgsync-dump
 export PGOPTIONS="-c client_min_messages=warning"
 q() { psql -X -A -t -q -v ON_ERROR_STOP=1 -d "$@"; }
-work=$(mktemp -d /tmp/orgsync-dump.XXXXXX)
-trap '"$test_dir/cluster.sh" stop "$CLUSTER_DIR" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR" "$work"' EXIT
 
 secret=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 deliver() { # deliver DB DELIVERY_ID FIXTURE: the delivery's status
@@ -36,14 +34,9 @@ done
 q dump_source -c "CREATE TABLE hotels (id text PRIMARY KEY REFERENCES orgsync.organizations (id), stars int)" \
   -c "INSERT INTO hotels SELECT id, 4 FROM orgsync.organizations"
 
-pg_dump -Fc -d dump_source -f "$work/source.dump"
-pg_restore --exit-on-error -d dump_target "$work/source.dump"
+pg_dump -Fc -d dump_source -f "$CLUSTER_DIR/source.dump"
+pg_restore --exit-on-error -d dump_target "$CLUSTER_DIR/source.dump"
 
-failures=0
-check() { # check DESCRIPTION ACTUAL EXPECTED
-  if [ "$2" == "$3" ]; then echo "ok: $1"; else
-    echo "FAILED: $1"; echo "  expected: $3"; echo "  actual:   $2"; failures=$((failures + 1)); fi
-}
 source_rows=$(snapshot dump_source)
 check "the source has rows in every table" \
   "$(q dump_source -c "SELECT (SELECT count(*) FROM orgsync.organizations) || ' ' || (SELECT count(*) FROM orgsync.users) || ' ' || (SELECT count(*) FROM orgsync.memberships) || ' ' || (SELECT count(*) FROM orgsync.invitations) || ' ' || (SELECT count(*) FROM orgsync.events) || ' ' || (SELECT count(*) FROM orgsync.secrets)")" \

@@ -27,17 +27,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-failures=0
-check() { # check DESCRIPTION ACTUAL EXPECTED
-  if [ "$2" == "$3" ]; then
-    echo "ok: $1"
-  else
-    echo "FAILED: $1"
-    echo "  expected: $3"
-    echo "  actual:   $2"
-    failures=$((failures + 1))
-  fi
-}
 healthy() { curl -sf "http://$ORGSYNC_RELAY_LISTEN/healthz" >/dev/null 2>&1; }
 q() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1"; }
 
