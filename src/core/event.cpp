@@ -105,8 +105,7 @@ std::string require_id(Value object, const char* key, const char* what) {
   return std::move(*value);
 }
 
-Version version_of(int64_t rank, Value object, std::optional<int64_t> event_time,
-                   const std::string& data) {
+Version version_of(int64_t rank, Value object, std::optional<int64_t> event_time, const std::string& data) {
   auto updated = time_field(object, "updated_at");
   if (!updated) updated = time_field(object, "created_at");
   return Version{rank, updated.value_or(0), event_time.value_or(0), digest_of(data)};
@@ -121,13 +120,12 @@ int64_t require_deletion_time(const Event& event) {
 Statement organization_upsert(Value org, std::string data, int64_t rank, std::optional<int64_t> event_time) {
   Version version = version_of(rank, org, event_time, data);
   return {StatementKind::upsert_organization,
-          {Param::of_text(require_id(org, "id", "organization id")),
-           Param::of_text(string_field(org, "name")), Param::of_text(indexed_string_field(org, "slug")),
-           Param::of_text(string_field(org, "image_url")), Param::of_text(string_field(org, "created_by")),
-           Param::of_int64(int32_field(org, "max_allowed_memberships")),
-           Param::of_time(time_field(org, "created_at")), Param::of_time(time_field(org, "updated_at")),
-           Param::of_json(std::move(data)), Param::of_text(rank == 1 ? "event" : "membership"),
-           Param::of_text(version.to_sql_array())}};
+          {Param::of_text(require_id(org, "id", "organization id")), Param::of_text(string_field(org, "name")),
+           Param::of_text(indexed_string_field(org, "slug")), Param::of_text(string_field(org, "image_url")),
+           Param::of_text(string_field(org, "created_by")),
+           Param::of_int64(int32_field(org, "max_allowed_memberships")), Param::of_time(time_field(org, "created_at")),
+           Param::of_time(time_field(org, "updated_at")), Param::of_json(std::move(data)),
+           Param::of_text(rank == 1 ? "event" : "membership"), Param::of_text(version.to_sql_array())}};
 }
 
 std::optional<std::string> primary_email(Value user) {
@@ -149,8 +147,8 @@ Statement user_upsert(Value user, std::optional<int64_t> event_time) {
            Param::of_text(string_field(user, "first_name")), Param::of_text(string_field(user, "last_name")),
            Param::of_text(string_field(user, "username")), Param::of_text(string_field(user, "image_url")),
            Param::of_text(indexed_string_field(user, "external_id")), Param::of_time(time_field(user, "created_at")),
-           Param::of_time(time_field(user, "updated_at")), Param::of_json(std::move(data)),
-           Param::of_text("event"), Param::of_text(version.to_sql_array())}};
+           Param::of_time(time_field(user, "updated_at")), Param::of_json(std::move(data)), Param::of_text("event"),
+           Param::of_text(version.to_sql_array())}};
 }
 
 // A membership carries only the member's public data, without updated_at:
@@ -165,13 +163,13 @@ Statement user_snapshot_upsert(Value public_user, std::string data, Value member
   Version version = version_of(0, membership, event_time, data);
   if (event_time) version.updated_at_ms = *event_time;
   using T = Param::Type;
-  return {StatementKind::upsert_user,
-          {Param::of_text(require_id(public_user, "user_id", "public_user_data.user_id")),
-           Param::of_text(identifier), Param::of_text(string_field(public_user, "first_name")),
-           Param::of_text(string_field(public_user, "last_name")), Param::null(T::text),
-           Param::of_text(string_field(public_user, "image_url")), Param::null(T::text),
-           Param::null(T::timestamp_ms), Param::null(T::timestamp_ms), Param::of_json(std::move(data)),
-           Param::of_text("membership"), Param::of_text(version.to_sql_array())}};
+  return {
+      StatementKind::upsert_user,
+      {Param::of_text(require_id(public_user, "user_id", "public_user_data.user_id")), Param::of_text(identifier),
+       Param::of_text(string_field(public_user, "first_name")), Param::of_text(string_field(public_user, "last_name")),
+       Param::null(T::text), Param::of_text(string_field(public_user, "image_url")), Param::null(T::text),
+       Param::null(T::timestamp_ms), Param::null(T::timestamp_ms), Param::of_json(std::move(data)),
+       Param::of_text("membership"), Param::of_text(version.to_sql_array())}};
 }
 
 void plan_membership(const Event& event, bool deleted, EventPlan& plan) {
@@ -247,9 +245,15 @@ void plan_modelled(const Event& event, std::string_view type, EventPlan& plan) {
 
 bool is_modelled(std::string_view type) {
   constexpr std::string_view kModelled[] = {
-      "organization.created", "organization.updated", "organization.deleted",
-      "user.created", "user.updated", "user.deleted",
-      "organizationMembership.created", "organizationMembership.updated", "organizationMembership.deleted",
+      "organization.created",
+      "organization.updated",
+      "organization.deleted",
+      "user.created",
+      "user.updated",
+      "user.deleted",
+      "organizationMembership.created",
+      "organizationMembership.updated",
+      "organizationMembership.deleted",
   };
   for (auto known : kModelled) {
     if (type == known) return true;
@@ -272,13 +276,11 @@ Param Param::of_time(std::optional<int64_t> ms) {
 }
 
 std::string Version::to_sql_array() const {
-  return "{" + std::to_string(rank) + "," + std::to_string(updated_at_ms) + "," +
-         std::to_string(event_time_ms) + "," + std::to_string(digest) + "}";
+  return "{" + std::to_string(rank) + "," + std::to_string(updated_at_ms) + "," + std::to_string(event_time_ms) + "," +
+         std::to_string(digest) + "}";
 }
 
-int64_t normalize_event_time_ms(int64_t value) {
-  return value < 100'000'000'000 ? value * 1000 : value;
-}
+int64_t normalize_event_time_ms(int64_t value) { return value < 100'000'000'000 ? value * 1000 : value; }
 
 EventPlan plan_event(std::string_view body, const PlanOptions& options) {
   EventPlan plan;

@@ -32,8 +32,7 @@ void check_strings_and_depth(Value value, int depth, int max_depth) {
         throw InvalidPayload("JSON string contains \\u0000, which Postgres cannot store");
       }
       break;
-    default:
-      break;
+    default: break;
   }
 }
 

@@ -70,8 +70,7 @@ class KeyedContexts {
   std::vector<Entry> entries_;
 };
 
-Digest hmac_sha256(const SigningKey& key, std::string_view id, std::string_view timestamp,
-                   std::string_view body) {
+Digest hmac_sha256(const SigningKey& key, std::string_view id, std::string_view timestamp, std::string_view body) {
   thread_local KeyedContexts contexts;
   EVP_MAC_CTX* context = contexts.restarted_for(key);
   // The signed content is "<id>.<timestamp>.<body>"; feed it piecewise so the
@@ -120,9 +119,8 @@ const char* describe(Verdict verdict) {
   return "unknown verdict";
 }
 
-Verdict verify(const DeliveryHeaders& headers, std::string_view body,
-               const std::vector<SigningKey>& keys, int64_t now_seconds,
-               int64_t tolerance_seconds) {
+Verdict verify(const DeliveryHeaders& headers, std::string_view body, const std::vector<SigningKey>& keys,
+               int64_t now_seconds, int64_t tolerance_seconds) {
   if (headers.id.empty()) return Verdict::missing_id;
   if (headers.timestamp.empty()) return Verdict::missing_timestamp;
   if (headers.signature.empty()) return Verdict::missing_signature;
@@ -151,8 +149,7 @@ Verdict verify(const DeliveryHeaders& headers, std::string_view body,
   return Verdict::no_matching_signature;
 }
 
-std::string sign(const SigningKey& key, std::string_view id, int64_t timestamp_seconds,
-                 std::string_view body) {
+std::string sign(const SigningKey& key, std::string_view id, int64_t timestamp_seconds, std::string_view body) {
   Digest digest = hmac_sha256(key, id, std::to_string(timestamp_seconds), body);
   return "v1," + base64_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }

@@ -48,8 +48,8 @@ Datum cpp_boundary(FunctionCallInfo fcinfo) {
 
 }  // namespace orgsync::pg
 
-#define ORGSYNC_FUNCTION(sql_name, body)                                       \
-  extern "C" {                                                                 \
-  PG_FUNCTION_INFO_V1(sql_name);                                               \
+#define ORGSYNC_FUNCTION(sql_name, body)                                               \
+  extern "C" {                                                                         \
+  PG_FUNCTION_INFO_V1(sql_name);                                                       \
   Datum sql_name(PG_FUNCTION_ARGS) { return orgsync::pg::cpp_boundary<body>(fcinfo); } \
   }

@@ -80,7 +80,9 @@ void expect_word(Reader& r, const char* word) {
 // Numbers go through numeric_in, as jsonb_in sends them.
 void read_number(Reader& r, JsonbValue* out) {
   const char* start = r.at;
-  auto in_number = [](char c) { return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'; };
+  auto in_number = [](char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+  };
   while (r.at < r.end && in_number(*r.at)) ++r.at;
   if (r.at == start) not_canonical();
   out->type = jbvNumeric;
@@ -122,9 +124,18 @@ JsonbValue* read_container(JsonbParseState** state, Reader& r, bool object) {
 bool read_value(JsonbParseState** state, Reader& r, JsonbValue* scalar) {
   if (r.at == r.end) not_canonical();
   switch (*r.at) {
-    case '{': ++r.at; read_container(state, r, true); return false;
-    case '[': ++r.at; read_container(state, r, false); return false;
-    case '"': ++r.at; read_string(r, scalar); return true;
+    case '{':
+      ++r.at;
+      read_container(state, r, true);
+      return false;
+    case '[':
+      ++r.at;
+      read_container(state, r, false);
+      return false;
+    case '"':
+      ++r.at;
+      read_string(r, scalar);
+      return true;
     case 't':
       expect_word(r, "true");
       scalar->type = jbvBool;

@@ -57,13 +57,12 @@ struct Plan {
 
 // ---- C++ side --------------------------------------------------------------
 
-core::Verdict verify_delivery(const DeliveryHeaderValues& headers, Bytes body, Keys keys,
-                              int64 now_seconds) {
+core::Verdict verify_delivery(const DeliveryHeaderValues& headers, Bytes body, Keys keys, int64 now_seconds) {
   std::vector<core::SigningKey> signing_keys;
   signing_keys.reserve(keys.count);
   for (int i = 0; i < keys.count; ++i) signing_keys.emplace_back(view(keys.keys[i]));
-  return core::verify({view(headers.id), view(headers.timestamp), view(headers.signature)}, view(body),
-                      signing_keys, now_seconds, timestamp_tolerance_seconds);
+  return core::verify({view(headers.id), view(headers.timestamp), view(headers.signature)}, view(body), signing_keys,
+                      now_seconds, timestamp_tolerance_seconds);
 }
 
 bool verify_with_secret(const DeliveryHeaderValues& headers, Bytes body, Bytes secret, int64 now_seconds) {
@@ -133,12 +132,18 @@ DeliveryHeaderValues find_delivery_headers(Jsonb* headers) {
       JsonbIteratorNext(&it, &value, true);
       if (value.type != jbvString) continue;
       Bytes found{value.val.string.val, size_t(value.val.string.len)};
-      if (header_is(key, "svix-id")) svix.id = found;
-      else if (header_is(key, "svix-timestamp")) svix.timestamp = found;
-      else if (header_is(key, "svix-signature")) svix.signature = found;
-      else if (header_is(key, "webhook-id")) standard.id = found;
-      else if (header_is(key, "webhook-timestamp")) standard.timestamp = found;
-      else if (header_is(key, "webhook-signature")) standard.signature = found;
+      if (header_is(key, "svix-id"))
+        svix.id = found;
+      else if (header_is(key, "svix-timestamp"))
+        svix.timestamp = found;
+      else if (header_is(key, "svix-signature"))
+        svix.signature = found;
+      else if (header_is(key, "webhook-id"))
+        standard.id = found;
+      else if (header_is(key, "webhook-timestamp"))
+        standard.timestamp = found;
+      else if (header_is(key, "webhook-signature"))
+        standard.signature = found;
     }
   }
   if (svix.id.data == nullptr) svix.id = standard.id;
@@ -206,8 +211,15 @@ Datum result_jsonb(const Outcome& outcome) {
 const char* apply_and_record(RowAccess* access, text* delivery_id, text* endpoint, text* body, const Plan* plan) {
   if (delivery_recorded(access, delivery_id)) return "duplicate";
   const char* status = merge(access, plan);
-  Delivery delivery{delivery_id, endpoint, plan->type, plan->object_id, plan->has_event_time,
-                    timestamp_from_unix_ms(plan->event_time_ms), status, plan->error, body};
+  Delivery delivery{delivery_id,
+                    endpoint,
+                    plan->type,
+                    plan->object_id,
+                    plan->has_event_time,
+                    timestamp_from_unix_ms(plan->event_time_ms),
+                    status,
+                    plan->error,
+                    body};
   return record_delivery(access, delivery) ? status : "duplicate";
 }
 
@@ -226,8 +238,8 @@ Keys require_endpoint_keys(text* endpoint) {
 // Verifies, records and applies one delivery, with the endpoint's keys at hand.
 Outcome process_delivery(RowAccess* access, Jsonb* headers_arg, text* body, text* endpoint, Keys keys) {
   DeliveryHeaderValues headers = find_delivery_headers(headers_arg);
-  core::Verdict verdict = verify_delivery(headers, text_bytes(body), keys,
-                                          unix_seconds_from_timestamp(GetCurrentTimestamp()));
+  core::Verdict verdict =
+      verify_delivery(headers, text_bytes(body), keys, unix_seconds_from_timestamp(GetCurrentTimestamp()));
   if (verdict != core::Verdict::verified) {
     return refused(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
                    psprintf("orgsync: webhook delivery not verified: %s", core::describe(verdict)));
@@ -265,7 +277,8 @@ int array_arg(FunctionCallInfo fcinfo, int n, const char* name, Oid element_type
   }
   ArrayType* array = PG_GETARG_ARRAYTYPE_P(n);
   if (ARR_NDIM(array) > 1) {
-    ereport(ERROR, (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("orgsync: %s must be a one-dimensional array", name)));
+    ereport(ERROR,
+            (errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR), errmsg("orgsync: %s must be a one-dimensional array", name)));
   }
   int count;
   deconstruct_array(array, element_type, -1, false, TYPALIGN_INT, values, nulls, &count);
@@ -298,16 +311,15 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   LockDatabaseObject(ExtensionRelationId, extension, 0, ExclusiveLock);
 
   RowAccess* access = begin_row_access("orgsync.handle_events()");
-  MemoryContext per_delivery =
-      AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
+  MemoryContext per_delivery = AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
   // Keys are looked up again for each delivery: a cached list is only valid
   // until the next call that can process invalidations (keys.hpp).
   for (int i = 0; i < count; ++i) {
     MemoryContext outer = MemoryContextSwitchTo(per_delivery);
     Outcome outcome = headers_null[i] || bodies_null[i]
                           ? refused(ERRCODE_NULL_VALUE_NOT_ALLOWED, "orgsync: headers and body must not be NULL")
-                          : process_delivery(access, DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]),
-                                             endpoint, require_endpoint_keys(endpoint));
+                          : process_delivery(access, DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]), endpoint,
+                                             require_endpoint_keys(endpoint));
     Datum result = result_jsonb(outcome);
     bool result_null = false;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &result, &result_null);
@@ -408,11 +420,10 @@ ORGSYNC_FUNCTION(orgsync_sign, orgsync::pg::sign)
 ORGSYNC_FUNCTION(orgsync_secret_key, orgsync::pg::secret_key)
 
 void _PG_init(void) {
-  DefineCustomIntVariable("orgsync.timestamp_tolerance",
-                          "How far a delivery's signed timestamp may be from now, in seconds.",
-                          "Deliveries outside this window are rejected as replays.",
-                          &orgsync::pg::timestamp_tolerance_seconds, 300, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S,
-                          nullptr, nullptr, nullptr);
+  DefineCustomIntVariable(
+      "orgsync.timestamp_tolerance", "How far a delivery's signed timestamp may be from now, in seconds.",
+      "Deliveries outside this window are rejected as replays.", &orgsync::pg::timestamp_tolerance_seconds, 300, 0,
+      INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("orgsync");
   orgsync::pg::register_key_cache_invalidation();
   orgsync::pg::register_row_access_callbacks();

@@ -56,8 +56,9 @@ Keys load(const char* name, text* endpoint) {
   MemoryContext previous = MemoryContextSwitchTo(cache_context);
   if (cached_count == cached_capacity) {
     cached_capacity = cached_capacity == 0 ? 4 : cached_capacity * 2;
-    cached = static_cast<CachedEndpoint*>(cached == nullptr ? palloc(sizeof(CachedEndpoint) * cached_capacity)
-                                                            : repalloc(cached, sizeof(CachedEndpoint) * cached_capacity));
+    cached =
+        static_cast<CachedEndpoint*>(cached == nullptr ? palloc(sizeof(CachedEndpoint) * cached_capacity)
+                                                       : repalloc(cached, sizeof(CachedEndpoint) * cached_capacity));
   }
   auto* keys = static_cast<Bytes*>(palloc(sizeof(Bytes) * rows));
   for (uint64 i = 0; i < rows; ++i) {

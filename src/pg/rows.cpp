@@ -34,10 +34,39 @@ namespace {
 const char* const kTableNames[] = {"organizations", "users", "memberships", "invitations", "events"};
 
 const char* const kColumnNames[] = {
-    "id", "name", "slug", "image_url", "created_by", "max_allowed_memberships", "primary_email", "first_name",
-    "last_name", "username", "external_id", "organization_id", "user_id", "role", "permissions", "email_address",
-    "status", "expires_at", "public_metadata", "private_metadata", "created_at", "updated_at", "deleted_at", "data",
-    "source", "sync_version", "endpoint", "type", "error", "object_id", "event_time", "received_at", "payload",
+    "id",
+    "name",
+    "slug",
+    "image_url",
+    "created_by",
+    "max_allowed_memberships",
+    "primary_email",
+    "first_name",
+    "last_name",
+    "username",
+    "external_id",
+    "organization_id",
+    "user_id",
+    "role",
+    "permissions",
+    "email_address",
+    "status",
+    "expires_at",
+    "public_metadata",
+    "private_metadata",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "data",
+    "source",
+    "sync_version",
+    "endpoint",
+    "type",
+    "error",
+    "object_id",
+    "event_time",
+    "received_at",
+    "payload",
 };
 static_assert(sizeof(kTableNames) / sizeof(*kTableNames) == kTables, "a name for every Table");
 static_assert(sizeof(kColumnNames) / sizeof(*kColumnNames) == kColumns, "a name for every Column");
@@ -73,8 +102,8 @@ void describe(TableInfo& info, Relation rel) {
       if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), kColumnNames[c]) == 0) {
         info.attnums[c] = AttrNumber(a + 1);
         getTypeInputInfo(attribute->atttypid, &info.input_function[c], &info.input_param[c]);
-        bool compressible = attribute->attlen == -1 && (attribute->attstorage == TYPSTORAGE_EXTENDED ||
-                                                        attribute->attstorage == TYPSTORAGE_MAIN);
+        bool compressible = attribute->attlen == -1 &&
+                            (attribute->attstorage == TYPSTORAGE_EXTENDED || attribute->attstorage == TYPSTORAGE_MAIN);
         if (compressible) info.compression[c] = attribute->attcompression;
       }
     }
@@ -94,23 +123,23 @@ struct OpenTable {
   Relation rel;
   Relation primary_key;
   ResultRelInfo* result;
-  List* arbiter;           // the primary key, for speculative insertion
-  TableInfo info;          // this call's copy: invalidation may reset the cache
+  List* arbiter;   // the primary key, for speculative insertion
+  TableInfo info;  // this call's copy: invalidation may reset the cache
   // find_row's scan, kept for the call: a dirty snapshot sees the newest
   // version, committed or not, as the unique check of INSERT ... ON CONFLICT
   // does, and says in xmin whose insertion is still in progress.
   SnapshotData dirty;
   IndexScanDesc scan;
-  bool scan_may_pin;       // scanned since the last rescan that released its buffer pins
-  TupleTableSlot* found;   // find_row's result
+  bool scan_may_pin;      // scanned since the last rescan that released its buffer pins
+  TupleTableSlot* found;  // find_row's result
   // `found` is the current version of the row with this id, locked by this
   // transaction: nobody else can change it, and this call has not since.
   bool found_is_current_and_locked;
   char found_id[kMaxRememberedId];
   size_t found_id_size;
-  TupleTableSlot* row;     // the row being written (virtual)
-  bool* given;             // per attribute: set by set_column
-  ExprState** defaults;    // per attribute: its default, prepared on first need
+  TupleTableSlot* row;   // the row being written (virtual)
+  bool* given;           // per attribute: set by set_column
+  ExprState** defaults;  // per attribute: its default, prepared on first need
   bool* default_known;
   FmgrInfo input[kColumns];  // set up on first use in the call
 };
@@ -189,9 +218,9 @@ OpenTable& open_table(RowAccess* access, Table which) {
 AttrNumber attnum_of(const OpenTable& table, Column column) {
   AttrNumber attnum = table.info.attnums[int(column)];
   if (attnum == 0) {
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-                    errmsg("orgsync: table orgsync.%s has no column \"%s\"", RelationGetRelationName(table.rel),
-                           kColumnNames[int(column)])));
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("orgsync: table orgsync.%s has no column \"%s\"",
+                                                       RelationGetRelationName(table.rel), kColumnNames[int(column)])));
   }
   return attnum;
 }
@@ -220,8 +249,8 @@ void fill_defaults(RowAccess* access, OpenTable& table, TupleTableSlot* row) {
       MemoryContextSwitchTo(previous);
     }
     if (table.defaults[a] != nullptr) {
-      row->tts_values[a] = ExecEvalExprSwitchContext(table.defaults[a], GetPerTupleExprContext(access->estate),
-                                                     &row->tts_isnull[a]);
+      row->tts_values[a] =
+          ExecEvalExprSwitchContext(table.defaults[a], GetPerTupleExprContext(access->estate), &row->tts_isnull[a]);
     }
   }
 }
@@ -237,10 +266,10 @@ Relation index_leading_with(const OpenTable& table, AttrNumber attnum) {
       return index;
     }
   }
-  ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                  errmsg("orgsync: table orgsync.%s needs an index on its column \"%s\"",
-                         RelationGetRelationName(table.rel), NameStr(TupleDescAttr(RelationGetDescr(table.rel),
-                                                                                   attnum - 1)->attname))));
+  ereport(ERROR,
+          (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+           errmsg("orgsync: table orgsync.%s needs an index on its column \"%s\"", RelationGetRelationName(table.rel),
+                  NameStr(TupleDescAttr(RelationGetDescr(table.rel), attnum - 1)->attname))));
 }
 
 // Bytewise, then shorter first: a total order on ids, whatever the collation.
@@ -449,13 +478,14 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
     }
     if (lock) {
       TM_FailureData failure;
-      TM_Result result = table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
-                                          GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0,
-                                          &failure);
+      TM_Result result =
+          table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
+                           GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0, &failure);
       // Changed by another transaction while we waited: look again.
       if (result == TM_Updated || result == TM_Deleted) continue;
-      if (result != TM_Ok) elog(ERROR, "orgsync: unexpected result %d locking a row of %s", int(result),
-                                RelationGetRelationName(table.rel));
+      if (result != TM_Ok)
+        elog(ERROR, "orgsync: unexpected result %d locking a row of %s", int(result),
+             RelationGetRelationName(table.rel));
     }
     ExecMaterializeSlot(table.found);
     if (lock) remember_found_id(table, key_text);

@@ -41,25 +41,62 @@ constexpr Source T = Source::text, P = Source::parsed, J = Source::json, I = Sou
 using C = Column;
 
 const Definition kDefinitions[] = {
-    {Table::organizations, 11,
-     {{C::id, T}, {C::name, T}, {C::slug, T}, {C::image_url, T}, {C::created_by, T},
-      {C::max_allowed_memberships, I}, {C::created_at, TS}, {C::updated_at, TS}, {C::data, J}, {C::source, P},
+    {Table::organizations,
+     11,
+     {{C::id, T},
+      {C::name, T},
+      {C::slug, T},
+      {C::image_url, T},
+      {C::created_by, T},
+      {C::max_allowed_memberships, I},
+      {C::created_at, TS},
+      {C::updated_at, TS},
+      {C::data, J},
+      {C::source, P},
       {C::sync_version, P}}},
-    {Table::users, 12,
-     {{C::id, T}, {C::primary_email, T}, {C::first_name, T}, {C::last_name, T}, {C::username, T},
-      {C::image_url, T}, {C::external_id, T}, {C::created_at, TS}, {C::updated_at, TS}, {C::data, J},
-      {C::source, P}, {C::sync_version, P}}},
-    {Table::memberships, 10,
-     {{C::id, T}, {C::organization_id, T}, {C::user_id, T}, {C::role, T}, {C::permissions, P},
-      {C::created_at, TS}, {C::updated_at, TS}, {C::deleted_at, TS}, {C::data, J}, {C::sync_version, P}}},
-    {Table::invitations, 10,
-     {{C::id, T}, {C::organization_id, T}, {C::email_address, T}, {C::role, T}, {C::status, T},
-      {C::created_at, TS}, {C::updated_at, TS}, {C::expires_at, TS}, {C::data, J}, {C::sync_version, P}}},
-    {Table::organizations, 2, {{C::id, T}, {C::deleted_at, TS}}},                  // delete_organization
-    {Table::users, 2, {{C::id, T}, {C::deleted_at, TS}}},                          // delete_user
-    {Table::memberships, 2, {{C::id, T}, {C::deleted_at, TS}}},                    // delete_membership
-    {Table::memberships, 2, {{C::organization_id, T}, {C::deleted_at, TS}}},       // end_organization_memberships
-    {Table::memberships, 2, {{C::user_id, T}, {C::deleted_at, TS}}},               // end_user_memberships
+    {Table::users,
+     12,
+     {{C::id, T},
+      {C::primary_email, T},
+      {C::first_name, T},
+      {C::last_name, T},
+      {C::username, T},
+      {C::image_url, T},
+      {C::external_id, T},
+      {C::created_at, TS},
+      {C::updated_at, TS},
+      {C::data, J},
+      {C::source, P},
+      {C::sync_version, P}}},
+    {Table::memberships,
+     10,
+     {{C::id, T},
+      {C::organization_id, T},
+      {C::user_id, T},
+      {C::role, T},
+      {C::permissions, P},
+      {C::created_at, TS},
+      {C::updated_at, TS},
+      {C::deleted_at, TS},
+      {C::data, J},
+      {C::sync_version, P}}},
+    {Table::invitations,
+     10,
+     {{C::id, T},
+      {C::organization_id, T},
+      {C::email_address, T},
+      {C::role, T},
+      {C::status, T},
+      {C::created_at, TS},
+      {C::updated_at, TS},
+      {C::expires_at, TS},
+      {C::data, J},
+      {C::sync_version, P}}},
+    {Table::organizations, 2, {{C::id, T}, {C::deleted_at, TS}}},             // delete_organization
+    {Table::users, 2, {{C::id, T}, {C::deleted_at, TS}}},                     // delete_user
+    {Table::memberships, 2, {{C::id, T}, {C::deleted_at, TS}}},               // delete_membership
+    {Table::memberships, 2, {{C::organization_id, T}, {C::deleted_at, TS}}},  // end_organization_memberships
+    {Table::memberships, 2, {{C::user_id, T}, {C::deleted_at, TS}}},          // end_user_memberships
 };
 static_assert(sizeof(kDefinitions) / sizeof(kDefinitions[0]) == core::kStatementKinds, "one per kind");
 
@@ -146,7 +183,7 @@ DeletionTime membership_deletion(RowAccess* access, const Definition& definition
   deletion.take_earlier(s.values[own], s.nulls[own] == 'n');
   if (found != nullptr) deletion.take_earlier_of_row(access, Table::memberships, found);
   const std::pair<Table, Column> parents[] = {{Table::organizations, Column::organization_id},
-                                               {Table::users, Column::user_id}};
+                                              {Table::users, Column::user_id}};
   for (auto [table, column] : parents) {
     // Locked earlier in this delivery (org, then user, then membership).
     TupleTableSlot* parent = find_row(access, table, s.values[param_index(definition, column)], false);

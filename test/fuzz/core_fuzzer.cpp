@@ -41,9 +41,9 @@ const core::SigningKey& fixed_key() {
   std::fflush(stderr);
   __builtin_trap();
 }
-#define CHECK(cond)            \
-  do {                         \
-    if (!(cond)) fail(#cond);  \
+#define CHECK(cond)           \
+  do {                        \
+    if (!(cond)) fail(#cond); \
   } while (0)
 
 // ---- base64 ------------------------------------------------------------------
@@ -115,7 +115,8 @@ void check_signatures(std::string_view signature, std::string_view timestamp, st
       std::string_view entry = rest.substr(0, space);
       rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
       if (entry.substr(0, 3) != "v1,") continue;
-      if (core::verify({kId, timestamp, entry}, body, {key}, kNow, kTolerance) == core::Verdict::verified) match = entry;
+      if (core::verify({kId, timestamp, entry}, body, {key}, kNow, kTolerance) == core::Verdict::verified)
+        match = entry;
     }
     CHECK(!match.empty());
     if (canonical) {
@@ -156,11 +157,11 @@ void check_signatures(std::string_view signature, std::string_view timestamp, st
 // ---- event planning -------------------------------------------------------------
 
 const std::vector<T>& param_types(K kind) {
-  static const std::vector<T> org = {T::text, T::text, T::text, T::text, T::text, T::int64,
+  static const std::vector<T> org = {T::text,         T::text,         T::text, T::text, T::text, T::int64,
                                      T::timestamp_ms, T::timestamp_ms, T::json, T::text, T::text};
-  static const std::vector<T> user = {T::text, T::text, T::text, T::text, T::text, T::text,
+  static const std::vector<T> user = {T::text, T::text,         T::text,         T::text, T::text, T::text,
                                       T::text, T::timestamp_ms, T::timestamp_ms, T::json, T::text, T::text};
-  static const std::vector<T> membership = {T::text, T::text, T::text, T::text, T::text,
+  static const std::vector<T> membership = {T::text,         T::text,         T::text,         T::text, T::text,
                                             T::timestamp_ms, T::timestamp_ms, T::timestamp_ms, T::json, T::text};
   static const std::vector<T> deletion = {T::text, T::timestamp_ms};
   switch (kind) {
@@ -201,8 +202,7 @@ void check_plan(const core::EventPlan& plan) {
       CHECK(plan.statements.empty());
       CHECK(plan.type.has_value());
       return;
-    case core::Disposition::apply:
-      break;
+    case core::Disposition::apply: break;
   }
   CHECK(plan.type.has_value());
   CHECK(plan.error.empty());
@@ -224,8 +224,8 @@ void check_plan(const core::EventPlan& plan) {
     if (types.size() == 2) {
       CHECK(!s.params[1].is_null);  // a deletion always has its time
     } else {
-      size_t version = types.size() - 1, data = types.size() - (s.kind == K::upsert_membership ||
-                                                                s.kind == K::upsert_invitation ? 2 : 3);
+      size_t version = types.size() - 1,
+             data = types.size() - (s.kind == K::upsert_membership || s.kind == K::upsert_invitation ? 2 : 3);
       int64_t rank = -1;
       CHECK(!s.params[version].is_null && is_version(s.params[version].text, rank));
       CHECK(rank == 0 || rank == 1);

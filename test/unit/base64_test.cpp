@@ -36,8 +36,13 @@ struct Vector {
 
 // RFC 4648 section 10.
 const std::vector<Vector> kRfc4648 = {
-    {"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 TEST(Base64, Rfc4648VectorsEncode) {
@@ -91,10 +96,20 @@ TEST(Base64, RejectsBadLength) {
 
 TEST(Base64, RejectsBadAlphabet) {
   const std::vector<std::string> bad = {
-      "Zm9-",        "Zm9_",  // base64url is not accepted
-      "Zm 9v",       "Zm9v\n", "Zm9v\r\nZm9v", " Zm9", "Zm9\t", "Zm.v", "Zm9v!AAA",
-      "Zm\x00v"s,    "\xc3\xa9" "AA",  // NUL, non-ASCII
-      "Zm9\x80",     "Zm9\xff",
+      "Zm9-",
+      "Zm9_",  // base64url is not accepted
+      "Zm 9v",
+      "Zm9v\n",
+      "Zm9v\r\nZm9v",
+      " Zm9",
+      "Zm9\t",
+      "Zm.v",
+      "Zm9v!AAA",
+      "Zm\x00v"s,
+      "\xc3\xa9"
+      "AA",  // NUL, non-ASCII
+      "Zm9\x80",
+      "Zm9\xff",
   };
   for (const auto& text : bad) EXPECT_FALSE(base64_decode(text).has_value()) << "'" << text << "'";
 }

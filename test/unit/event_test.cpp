@@ -57,7 +57,8 @@ std::string fixtures_dir() {
 
 std::string read_path(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open fixture " + path + " (run from the repo root or set ORGSYNC_FIXTURES)");
+  if (!in)
+    throw std::runtime_error("cannot open fixture " + path + " (run from the repo root or set ORGSYNC_FIXTURES)");
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -207,8 +208,8 @@ Json data_of(const Statement& s) {
       if (s.params[*d].is_null || !Json::accept(s.params[*d].text) || !Json::parse(s.params[*d].text).is_object())
         return ::testing::AssertionFailure() << core::kind_name(s.kind) << ": data is not a JSON object";
     }
-    if (s.kind == K::upsert_membership && (s.params[1].is_null || s.params[1].text.empty() ||
-                                           s.params[2].is_null || s.params[2].text.empty()))
+    if (s.kind == K::upsert_membership &&
+        (s.params[1].is_null || s.params[1].text.empty() || s.params[2].is_null || s.params[2].text.empty()))
       return ::testing::AssertionFailure() << "membership without organization or user id";
   }
   return ::testing::AssertionSuccess();
@@ -231,10 +232,10 @@ EventPlan plan(const char* body, std::optional<int64_t> fallback = std::nullopt)
 }
 
 // Expect an applied plan with these kinds, in order.
-#define EXPECT_PLAN(p, ...)                                                        \
-  do {                                                                             \
-    EXPECT_EQ((p).disposition, Disposition::apply) << (p).error;                   \
-    EXPECT_EQ(kinds(p), (std::vector<K>{__VA_ARGS__}));                            \
+#define EXPECT_PLAN(p, ...)                                      \
+  do {                                                           \
+    EXPECT_EQ((p).disposition, Disposition::apply) << (p).error; \
+    EXPECT_EQ(kinds(p), (std::vector<K>{__VA_ARGS__}));          \
   } while (0)
 
 ::testing::AssertionResult IsInvalid(const EventPlan& p, const std::string& error_part) {
@@ -457,7 +458,8 @@ TEST(EventFixtures, Invitations) {
 }
 
 TEST(EventFixtures, SessionsAreIgnored) {
-  for (const char* name : {"session.created", "session.ended", "session.pending", "session.removed", "session.revoked"}) {
+  for (const char* name :
+       {"session.created", "session.ended", "session.pending", "session.removed", "session.revoked"}) {
     SCOPED_TRACE(name);
     EventPlan p = plan(clerk(std::string(name) + ".json"));
     EXPECT_EQ(p.disposition, Disposition::ignore);
@@ -555,8 +557,7 @@ TEST(EventTime, SecondsAndMillisecondsInPayload) {
   EXPECT_EQ(plan(with_timestamp(body, 1716883200)).event_time_ms, std::optional<int64_t>(1716883200000));
   EXPECT_EQ(plan(with_timestamp(body, 1716883200123)).event_time_ms, std::optional<int64_t>(1716883200123));
   EXPECT_EQ(plan(with_timestamp(body, 0)).event_time_ms, std::optional<int64_t>(0));
-  EXPECT_EQ(plan(with_timestamp(body, 100'000'000'000'000)).event_time_ms,
-            std::optional<int64_t>(100'000'000'000'000));
+  EXPECT_EQ(plan(with_timestamp(body, 100'000'000'000'000)).event_time_ms, std::optional<int64_t>(100'000'000'000'000));
   // Out of range, negative or not an integer: no event time.
   for (const Json& bad : {Json(100'000'000'000'001), Json(-1), Json(1716883200.5), Json("1716883200"), Json(nullptr),
                           Json::array({1716883200}), Json(true), Json(uint64_t(18446744073709551615ull))}) {
@@ -652,8 +653,9 @@ TEST(EventVersion, DigestStableForSameContent) {
   EXPECT_EQ(version_of(plan(reordered).statements.at(0)), a);
   std::string data = body["data"].dump();
   // Escaped the other way: "Acme" as \u0041cme is the same string.
-  std::string escaped = R"({"type":"organization.updated","timestamp":1716883200,"data":)" +
-                        std::string(data).replace(data.find("\"Acme Corp Updated\""), 19, R"("\u0041cme Corp Updated")") + "}";
+  std::string escaped =
+      R"({"type":"organization.updated","timestamp":1716883200,"data":)" +
+      std::string(data).replace(data.find("\"Acme Corp Updated\""), 19, R"("\u0041cme Corp Updated")") + "}";
   EXPECT_EQ(version_of(plan(escaped).statements.at(0)), a);
   // Event metadata outside `data` does not enter the digest.
   Json other = body;
@@ -775,7 +777,10 @@ TEST(EventUser, PrimaryEmailIsPickedByIdNotPosition) {
   EXPECT_EQ(planned_email(user_with_addresses(addresses, nullptr)), "<null>");
   EXPECT_EQ(planned_email(user_with_addresses(addresses, 2)), "<null>");
   // Odd entries are skipped, not fatal.
-  Json odd = Json::array({"idn_second", nullptr, {{"id", 7}}, {{"id", "idn_second"}, {"email_address", 5}},
+  Json odd = Json::array({"idn_second",
+                          nullptr,
+                          {{"id", 7}},
+                          {{"id", "idn_second"}, {"email_address", 5}},
                           {{"id", "idn_second"}, {"email_address", "late@example.com"}}});
   EXPECT_EQ(planned_email(user_with_addresses(odd, "idn_second")), "<null>");  // first match wins, not a string
   EXPECT_EQ(planned_email(user_with_addresses("idn_second", "idn_second")), "<null>");
@@ -795,9 +800,10 @@ TEST(EventUser, SnapshotIdentifierIsAnEmailOnlyWithAt) {
 
 TEST(EventTypes, UnmodelledTypesAreIgnored) {
   Json data = {{"id", "x_1"}};
-  for (const char* type : {"session.created", "session.ended", "email.created", "sms.created",
-                           "organizationDomain.created", "role.created", "permission.created", "waitlistEntry.created",
-                           "user.created.extra", "user.", "User.created", "organization", "organizationInvitation", ""}) {
+  for (const char* type :
+       {"session.created", "session.ended", "email.created", "sms.created", "organizationDomain.created",
+        "role.created", "permission.created", "waitlistEntry.created", "user.created.extra", "user.", "User.created",
+        "organization", "organizationInvitation", ""}) {
     SCOPED_TRACE(type);
     EventPlan p = plan(Json{{"type", type}, {"data", data}});
     EXPECT_EQ(p.disposition, Disposition::ignore) << p.error;
@@ -819,13 +825,13 @@ TEST(EventTypes, AnyOrganizationInvitationTypeIsAnInvitation) {
 
 TEST(EventInvalid, NotJson) {
   const std::string full = clerk("user.created.json");
-  for (const std::string& body : {std::string(""), std::string(" "), std::string("not json"), std::string("{"),
-                                  std::string("{\"type\":"), full.substr(0, full.size() / 2),
-                                  full.substr(0, full.size() - 2), full + "x", full + "{}",
-                                  std::string("{'type':'user.created'}"), std::string("{\"type\":\"user.created\",}"),
-                                  std::string("{\"a\":1 /* c */}"), std::string("\xff\xfe{}"),
-                                  std::string("{\"type\":\"user.created\",\"data\":{\"id\":\"u\xc3\"}}"),
-                                  std::string("{\"type\":\"user.created\",\"data\":{\"id\":\"\\ud800\"}}")}) {
+  for (const std::string& body :
+       {std::string(""), std::string(" "), std::string("not json"), std::string("{"), std::string("{\"type\":"),
+        full.substr(0, full.size() / 2), full.substr(0, full.size() - 2), full + "x", full + "{}",
+        std::string("{'type':'user.created'}"), std::string("{\"type\":\"user.created\",}"),
+        std::string("{\"a\":1 /* c */}"), std::string("\xff\xfe{}"),
+        std::string("{\"type\":\"user.created\",\"data\":{\"id\":\"u\xc3\"}}"),
+        std::string("{\"type\":\"user.created\",\"data\":{\"id\":\"\\ud800\"}}")}) {
     EXPECT_TRUE(IsInvalid(plan(body), "not valid JSON")) << "'" << body.substr(0, 60) << "'";
   }
 }
@@ -917,8 +923,8 @@ TEST(EventInvalid, MembershipWithoutOrganizationOrUser) {
       {{"public_user_data", "user_id"}, erase, "public_user_data.user_id"},
       {{"public_user_data", "user_id"}, nullptr, "public_user_data.user_id"},
   };
-  for (const char* type : {"organizationMembership.created", "organizationMembership.updated",
-                           "organizationMembership.deleted"}) {
+  for (const char* type :
+       {"organizationMembership.created", "organizationMembership.updated", "organizationMembership.deleted"}) {
     for (const auto& c : cases) {
       Json b = body;
       b["type"] = type;
@@ -936,10 +942,10 @@ TEST(EventInvalid, MembershipWithoutOrganizationOrUser) {
 
 TEST(EventInvalid, NulInStringOrKey) {
   const std::string head = R"({"type":"organization.created","timestamp":1716883200,"data":{"id":"org_1",)";
-  for (const std::string& tail : {std::string(R"("name":"a\u0000b"}})"), std::string(R"("na\u0000me":"a"}})"),
-                                  std::string(R"("public_metadata":{"deep":["x","\u0000"]}}})"),
-                                  std::string(R"("public_metadata":{"\u0000":1}}})"),
-                                  std::string(R"("name":"\u0000"}})")}) {
+  for (const std::string& tail :
+       {std::string(R"("name":"a\u0000b"}})"), std::string(R"("na\u0000me":"a"}})"),
+        std::string(R"("public_metadata":{"deep":["x","\u0000"]}}})"),
+        std::string(R"("public_metadata":{"\u0000":1}}})"), std::string(R"("name":"\u0000"}})")}) {
     EXPECT_TRUE(IsInvalid(plan(head + tail), "\\u0000")) << tail;
   }
   // Also when the type is not modelled, and in the type itself.
@@ -953,7 +959,8 @@ TEST(EventInvalid, NulInStringOrKey) {
   EXPECT_TRUE(IsText(fine.statements.at(0).params[1], "a\\u0000b"));
   // Other control characters are fine.
   EventPlan control = plan(head + R"("name":"a\u0001b"}})");
-  EXPECT_TRUE(IsText(control.statements.at(0).params[1], std::string("a\x01" "b")));
+  EXPECT_TRUE(IsText(control.statements.at(0).params[1], std::string("a\x01"
+                                                                     "b")));
 }
 
 // A body whose deepest value sits `depth` containers deep (root and data count).
@@ -976,8 +983,8 @@ std::string nested_body(int depth, bool empty_innermost, bool objects) {
       close.pop_back();
     }
   }
-  return R"({"type":"organization.created","timestamp":1716883200,"data":{"id":"org_1","x":)" + open + inner +
-         close + "}}";
+  return R"({"type":"organization.created","timestamp":1716883200,"data":{"id":"org_1","x":)" + open + inner + close +
+         "}}";
 }
 
 TEST(EventInvalid, NestingLimit) {
@@ -995,8 +1002,8 @@ TEST(EventInvalid, NestingLimit) {
   }
   // Deep nesting is refused for unmodelled types too (the parse comes first).
   std::string deep(200, '[');
-  EXPECT_TRUE(IsInvalid(plan(R"({"type":"session.created","x":)" + deep + std::string(200, ']') + "}"),
-                        "nested too deeply"));
+  EXPECT_TRUE(
+      IsInvalid(plan(R"({"type":"session.created","x":)" + deep + std::string(200, ']') + "}"), "nested too deeply"));
 }
 
 TEST(EventInvalid, NestingLimitCountsEmptyInnermostContainer) {
@@ -1014,12 +1021,13 @@ TEST(EventInvalid, NumbersOutOfRange) {
   // reported, never thrown (the delivery is stored as invalid).
   for (const char* number : {"1e400", "-1e400", "1E+999", "18446744073709551616", "-9223372036854775809"}) {
     EXPECT_TRUE(IsInvalid(plan(head + "\"members_count\":" + number + "}}"), "not valid JSON")) << number;
-    EXPECT_TRUE(IsInvalid(plan(std::string(R"({"type":"session.created","timestamp":)") + number + "}"),
-                          "not valid JSON"))
+    EXPECT_TRUE(
+        IsInvalid(plan(std::string(R"({"type":"session.created","timestamp":)") + number + "}"), "not valid JSON"))
         << number;
   }
   // Beyond int64: not a time, so NULL, and the event still applies.
-  for (const char* number : {"9223372036854775808", "18446744073709551615", "100000000000000001", "-1", "1e3", "1716883200000.0"}) {
+  for (const char* number :
+       {"9223372036854775808", "18446744073709551615", "100000000000000001", "-1", "1e3", "1716883200000.0"}) {
     SCOPED_TRACE(number);
     EventPlan p = plan(head + "\"created_at\":" + number + ",\"updated_at\":" + number + "}}");
     EXPECT_PLAN(p, K::upsert_organization);
@@ -1027,8 +1035,8 @@ TEST(EventInvalid, NumbersOutOfRange) {
     EXPECT_TRUE(IsNull(p.statements[0].params[6], T::timestamp_ms));
     EXPECT_TRUE(IsNull(p.statements[0].params[7], T::timestamp_ms));
     EXPECT_EQ(version_of(p.statements[0])[1], 0);
-    EventPlan t = plan(std::string(R"({"type":"organization.created","data":{"id":"org_1"},"timestamp":)") + number +
-                       "}");
+    EventPlan t =
+        plan(std::string(R"({"type":"organization.created","data":{"id":"org_1"},"timestamp":)") + number + "}");
     EXPECT_FALSE(t.event_time_ms.has_value());
   }
   // The largest accepted time.

@@ -37,7 +37,8 @@ std::string fixtures_dir() {
 std::string read_fixture(const std::string& relative) {
   std::string path = fixtures_dir() + "/" + relative;
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open fixture " + path + " (run from the repo root or set ORGSYNC_FIXTURES)");
+  if (!in)
+    throw std::runtime_error("cannot open fixture " + path + " (run from the repo root or set ORGSYNC_FIXTURES)");
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
@@ -180,11 +181,11 @@ TEST(SignatureVectors, NegativeAndParsingCasesWithHeaders) {
 TEST(SignatureVectors, EveryOtherCaseHasATest) {
   const std::set<std::string> covered = {
       "missing any of id/timestamp/signature header",  // Signature.MissingHeaderInEachPosition
-      "timestamp header 'hello'",                       // Signature.MalformedTimestamps
-      "timestamp = now - 300s - 1s",                    // Signature.ToleranceBoundary
-      "timestamp = now + 300s + 1s",                    // Signature.ToleranceBoundary
-      "secret with and without 'whsec_' prefix",        // Signature.PrefixIsOptional
-      "empty secret '' or 'whsec_'",                    // Signature.InvalidSecretsThrow
+      "timestamp header 'hello'",                      // Signature.MalformedTimestamps
+      "timestamp = now - 300s - 1s",                   // Signature.ToleranceBoundary
+      "timestamp = now + 300s + 1s",                   // Signature.ToleranceBoundary
+      "secret with and without 'whsec_' prefix",       // Signature.PrefixIsOptional
+      "empty secret '' or 'whsec_'",                   // Signature.InvalidSecretsThrow
       // Header names are the Postgres layer's business; the core gets values.
       "headers svix-* vs webhook-* (unbranded)",
   };
@@ -286,9 +287,9 @@ TEST(Signature, ToleranceBoundary) {
 TEST(Signature, MalformedTimestamps) {
   Delivery d;
   for (const std::string& ts :
-       {"hello"s, "-1"s, "12a"s, "a12"s, " 1614265330"s, "1614265330 "s, "+1614265330"s, "1614265330.0"s,
-        "1.6e9"s, "0x60372bf2"s, "99999999999999999999"s, "9223372036854775808"s, "-9223372036854775809"s,
-        "1614265330\n"s, "1614265330\0"s, "\xef\xbc\x91"s}) {
+       {"hello"s, "-1"s, "12a"s, "a12"s, " 1614265330"s, "1614265330 "s, "+1614265330"s, "1614265330.0"s, "1.6e9"s,
+        "0x60372bf2"s, "99999999999999999999"s, "9223372036854775808"s, "-9223372036854775809"s, "1614265330\n"s,
+        "1614265330\0"s, "\xef\xbc\x91"s}) {
     EXPECT_EQ(verify_at(d.id, ts, d.sig, d.body, {d.key}, d.ts), Verdict::malformed_timestamp) << "'" << ts << "'";
   }
   // Parses (INT64_MAX seconds), so the age check decides.
@@ -400,9 +401,9 @@ TEST(Signature, ExactRawBytesAreSigned) {
   Delivery d;
   std::string ts = std::to_string(d.ts);
   EXPECT_EQ(verify_at(d.id, ts, d.sig, d.body, {d.key}, d.ts), Verdict::verified);
-  for (const std::string& body : {"{\"test\":2432232314}"s, "{\"test\":  2432232314}"s, "{\"test\": 2432232314}\n"s,
-                                  " {\"test\": 2432232314}"s, "{\"test\": 2432232314}\r\n"s,
-                                  "{\"test\": 2432232314}\0"s, "{\"test\": 2432232315}"s}) {
+  for (const std::string& body :
+       {"{\"test\":2432232314}"s, "{\"test\":  2432232314}"s, "{\"test\": 2432232314}\n"s, " {\"test\": 2432232314}"s,
+        "{\"test\": 2432232314}\r\n"s, "{\"test\": 2432232314}\0"s, "{\"test\": 2432232315}"s}) {
     EXPECT_EQ(verify_at(d.id, ts, d.sig, body, {d.key}, d.ts), Verdict::no_matching_signature) << body;
   }
 }
