@@ -119,6 +119,20 @@ const char* describe(Verdict verdict) {
   return "unknown verdict";
 }
 
+const char* reason_word(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::verified: return "verified";
+    case Verdict::missing_id: return "missing_id";
+    case Verdict::missing_timestamp: return "missing_timestamp";
+    case Verdict::missing_signature: return "missing_signature";
+    case Verdict::malformed_timestamp: return "malformed_timestamp";
+    case Verdict::timestamp_too_old: return "timestamp_too_old";
+    case Verdict::timestamp_too_new: return "timestamp_too_new";
+    case Verdict::no_matching_signature: return "no_matching_signature";
+  }
+  return "unknown";
+}
+
 Verdict verify(const DeliveryHeaders& headers, std::string_view body, const std::vector<SigningKey>& keys,
                int64_t now_seconds, int64_t tolerance_seconds) {
   if (headers.id.empty()) return Verdict::missing_id;

@@ -35,6 +35,9 @@ enum class Verdict {
 
 // Why a delivery failed, in words fit for an error message.
 const char* describe(Verdict verdict);
+// The same as one word (the enumerator's name), for programs: the relay's
+// metrics and logs, PostgREST answers.
+const char* reason_word(Verdict verdict);
 
 // Any one `v1,<base64>` entry of the space-separated signature list may match
 // any one key (rotation); other versions are skipped. The timestamp must lie

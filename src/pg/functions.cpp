@@ -179,10 +179,13 @@ struct Outcome {
   const char* delivery_id;  // NULL when refused
   const Plan* plan;         // NULL when refused
   int sqlstate;             // 0 unless refused
+  const char* reason;       // NULL unless refused: one word, the check that failed
   const char* error;        // NULL unless refused
 };
 
-Outcome refused(int sqlstate, const char* error) { return {"rejected", nullptr, nullptr, sqlstate, error}; }
+Outcome refused(int sqlstate, const char* reason, const char* error) {
+  return {"rejected", nullptr, nullptr, sqlstate, reason, error};
+}
 
 // {"status": ..., "delivery_id": ..., "type": ..., "object_id": ..., "error": ...},
 // or for a refused delivery {"status": "rejected", "sqlstate": ..., "error": ...}
@@ -198,6 +201,7 @@ Datum result_jsonb(const Outcome& outcome) {
   }
   if (outcome.sqlstate != 0) {
     push_field(&state, "sqlstate", unpack_sql_state(outcome.sqlstate));
+    push_field(&state, "reason", outcome.reason);
     push_field(&state, "error", outcome.error);
   }
   return JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&state, WJB_END_OBJECT, nullptr)));
@@ -241,18 +245,18 @@ Outcome process_delivery(RowAccess* access, Jsonb* headers_arg, text* body, text
   core::Verdict verdict =
       verify_delivery(headers, text_bytes(body), keys, unix_seconds_from_timestamp(GetCurrentTimestamp()));
   if (verdict != core::Verdict::verified) {
-    return refused(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION,
+    return refused(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, core::reason_word(verdict),
                    psprintf("orgsync: webhook delivery not verified: %s", core::describe(verdict)));
   }
   // Svix ids are ~30 bytes; a longer one could not be indexed in orgsync.events.
   if (headers.id.size > kMaxDeliveryIdLength) {
-    return refused(ERRCODE_INVALID_PARAMETER_VALUE,
+    return refused(ERRCODE_INVALID_PARAMETER_VALUE, "id_too_long",
                    psprintf("orgsync: delivery id is longer than %d bytes", kMaxDeliveryIdLength));
   }
   Plan* plan = plan_delivery(text_bytes(body), delivery_time_ms(headers.timestamp));
   text* delivery_id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
   const char* status = apply_and_record(access, delivery_id, endpoint, body, plan);
-  return {status, text_to_cstring(delivery_id), plan, 0, nullptr};
+  return {status, text_to_cstring(delivery_id), plan, 0, nullptr, nullptr};
 }
 
 Datum handle_event(FunctionCallInfo fcinfo) {
@@ -265,7 +269,9 @@ Datum handle_event(FunctionCallInfo fcinfo) {
 
   RowAccess* access = begin_row_access("orgsync.handle_event()");
   Outcome outcome = process_delivery(access, headers, body, endpoint, require_endpoint_keys(endpoint));
-  if (outcome.sqlstate != 0) ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error)));
+  if (outcome.sqlstate != 0) {
+    ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error), errdetail_internal("%s", outcome.reason)));
+  }
   end_row_access(access);
   PG_RETURN_DATUM(result_jsonb(outcome));
 }
@@ -316,10 +322,11 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   // until the next call that can process invalidations (keys.hpp).
   for (int i = 0; i < count; ++i) {
     MemoryContext outer = MemoryContextSwitchTo(per_delivery);
-    Outcome outcome = headers_null[i] || bodies_null[i]
-                          ? refused(ERRCODE_NULL_VALUE_NOT_ALLOWED, "orgsync: headers and body must not be NULL")
-                          : process_delivery(access, DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]), endpoint,
-                                             require_endpoint_keys(endpoint));
+    Outcome outcome =
+        headers_null[i] || bodies_null[i]
+            ? refused(ERRCODE_NULL_VALUE_NOT_ALLOWED, "null_delivery", "orgsync: headers and body must not be NULL")
+            : process_delivery(access, DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]), endpoint,
+                               require_endpoint_keys(endpoint));
     Datum result = result_jsonb(outcome);
     bool result_null = false;
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &result, &result_null);
@@ -344,7 +351,7 @@ Datum apply_event(FunctionCallInfo fcinfo) {
   RowAccess* access = begin_row_access("orgsync.apply_event()");
   const char* status = merge(access, plan);
   end_row_access(access);
-  PG_RETURN_DATUM(result_jsonb({status, nullptr, plan, 0, nullptr}));
+  PG_RETURN_DATUM(result_jsonb({status, nullptr, plan, 0, nullptr, nullptr}));
 }
 
 // Applies a stored delivery again (after an `invalid` one was fixed, say).
@@ -366,7 +373,7 @@ Datum replay(FunctionCallInfo fcinfo) {
     set_delivery_status(access, delivery_id, status, plan->error);
   }
   end_row_access(access);
-  PG_RETURN_DATUM(result_jsonb({status, text_to_cstring(delivery_id), plan, 0, nullptr}));
+  PG_RETURN_DATUM(result_jsonb({status, text_to_cstring(delivery_id), plan, 0, nullptr, nullptr}));
 }
 
 // A delivery's time in Unix seconds; deliveries happen after 1970, not at infinity.

@@ -457,3 +457,14 @@ TEST(Signature, DescribeEveryVerdict) {
 }
 
 }  // namespace
+
+TEST(ReasonWord, OneDistinctWordPerVerdict) {
+  std::set<std::string> words;
+  for (int i = 0; i <= int(Verdict::no_matching_signature); ++i) {
+    std::string word = core::reason_word(Verdict(i));
+    EXPECT_EQ(word.find_first_not_of("abcdefghijklmnopqrstuvwxyz_"), std::string::npos) << word;
+    words.insert(word);
+  }
+  EXPECT_EQ(words.size(), size_t(Verdict::no_matching_signature) + 1);
+  EXPECT_STREQ(core::reason_word(Verdict::timestamp_too_old), "timestamp_too_old");
+}
