@@ -307,7 +307,10 @@ void plan_removal(ObjectKind kind, const Fields& data, int64_t deleted_at_ms, co
                   std::vector<Write>& writes) {
   if (kind == ObjectKind::membership) return plan_membership_removal(data, deleted_at_ms, origin, writes);
   check_deleted_flag(data);
-  std::string id = data.id("id");
+  plan_deletion_by_id(kind, data.id("id"), deleted_at_ms, writes);
+}
+
+void plan_deletion_by_id(ObjectKind kind, const std::string& id, int64_t deleted_at_ms, std::vector<Write>& writes) {
   writes.push_back(Tombstone{table_of(kind), id, deleted_at_ms, true, std::nullopt});
   // A deleted organization's memberships, invitations and domains end with
   // it, and a deleted user's memberships (in the order rows are locked).

@@ -26,6 +26,10 @@ struct Origin {
 // locks rows (organization, user, then the object's own row).
 void plan_object(ObjectKind kind, const Fields& object, const Origin& origin, std::vector<Write>& writes);
 
+// The deletion of an object other than a membership, by its id: its
+// tombstone, and the rows it ends.
+void plan_deletion_by_id(ObjectKind kind, const std::string& id, int64_t deleted_at_ms, std::vector<Write>& writes);
+
 // A deletion event's `data`, deleted at `deleted_at_ms`.
 void plan_removal(ObjectKind kind, const Fields& data, int64_t deleted_at_ms, const Origin& origin,
                   std::vector<Write>& writes);

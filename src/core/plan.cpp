@@ -82,11 +82,22 @@ ListingPlan plan_listing(ObjectKind kind, std::string_view page) {
   }
   ListingPlan plan;
   items.each([&](std::string_view, json::Value item) {
-    Fields object(item, path + "[" + std::to_string(plan.ids.size()) + "]");
-    plan.ids.push_back(object.id("id"));
-    plan_object(kind, object, Origin{}, plan.writes);
+    Fields object(item, path + "[" + std::to_string(plan.objects.size()) + "]");
+    ListedObject& listed = plan.objects.emplace_back();
+    listed.id = object.id("id");
+    plan_object(kind, object, Origin{}, listed.writes);
   });
   return plan;
+}
+
+std::vector<Write> plan_deletion(ObjectKind kind, const std::string& id, int64_t deleted_at_ms) {
+  std::vector<Write> writes;
+  if (kind == ObjectKind::membership) {
+    writes.push_back(Tombstone{Table::memberships, id, deleted_at_ms, false, std::nullopt});
+  } else {
+    plan_deletion_by_id(kind, id, deleted_at_ms, writes);
+  }
+  return writes;
 }
 
 }  // namespace orgsync::core

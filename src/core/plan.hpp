@@ -41,14 +41,21 @@ EventPlan plan_event(std::string_view body, const PlanOptions& options = {});
 
 // A page of a Backend API listing of one kind: a JSON array of objects, or
 // an object with such an array in `data` (Clerk's {data, total_count}).
-struct ListingPlan {
-  std::vector<std::string> ids;  // of the objects, in page order
+struct ListedObject {
+  std::string id;
   std::vector<Write> writes;
+};
+struct ListingPlan {
+  std::vector<ListedObject> objects;  // in page order
 };
 
 // Throws InvalidPayload naming the first object that cannot be used
 // ("data[3].id: missing, expected string"): a page is applied whole or not at
 // all, so that a backfill never skips an object silently.
 ListingPlan plan_listing(ObjectKind kind, std::string_view page);
+
+// The deletion of an object known only by its id, as its deletion event
+// would apply it (a backfill's sweep, once Clerk says the object is gone).
+std::vector<Write> plan_deletion(ObjectKind kind, const std::string& id, int64_t deleted_at_ms);
 
 }  // namespace orgsync::core

@@ -83,20 +83,20 @@ class Upsert {
 // `create_missing`, a deletion that comes before the object leaves a row
 // known only by it (with the parent ids given, if any).
 struct Tombstone {
-  Table table;
+  Table table = Table::organizations;
   std::string id;
-  int64_t deleted_at_ms;
-  bool create_missing;
+  int64_t deleted_at_ms = 0;
+  bool create_missing = false;
   std::optional<std::string> organization_id;  // memberships: the tombstone row's parent
 };
 
 // Ends the live rows of `table` whose `parent` column is `parent_id` (a
 // deleted organization's memberships, say), in id order.
 struct EndChildren {
-  Table table;
-  Column parent;
+  Table table = Table::memberships;
+  Column parent = Column::organization_id;
   std::string parent_id;
-  int64_t deleted_at_ms;
+  int64_t deleted_at_ms = 0;
 };
 
 using Write = std::variant<Upsert, Tombstone, EndChildren>;

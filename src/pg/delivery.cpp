@@ -107,9 +107,7 @@ Plan* plan_delivery(Bytes body, std::optional<int64_t> delivery_time_ms) {
 const char* merge_plan(RowAccess* access, const Plan* plan) {
   if (plan->disposition == core::Disposition::ignore) return "ignored";
   if (plan->disposition == core::Disposition::invalid) return "invalid";
-  uint64 changed = 0;
-  for (int i = 0; i < plan->writes.count; ++i) changed += apply_write(access, plan->writes.writes[i]);
-  return changed > 0 ? "applied" : "stale";
+  return apply_writes(access, plan->writes) > 0 ? "applied" : "stale";
 }
 
 Datum result_jsonb(const Outcome& outcome) {

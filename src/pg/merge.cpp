@@ -280,4 +280,10 @@ uint64 apply_write(RowAccess* access, const BoundWrite& write) {
   elog(ERROR, "orgsync: unknown write kind %d", int(write.kind));
 }
 
+uint64 apply_writes(RowAccess* access, const BoundWrites& writes) {
+  uint64 changed = 0;
+  for (int i = 0; i < writes.count; ++i) changed += apply_write(access, writes.writes[i]);
+  return changed;
+}
+
 }  // namespace orgsync::pg

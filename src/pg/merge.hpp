@@ -19,7 +19,9 @@
 
 namespace orgsync::pg {
 
-// Carries out one write; returns the number of rows it changed.
+// Carries out one write, or all of them in order; returns the number of
+// rows changed.
 uint64 apply_write(RowAccess* access, const BoundWrite& write);
+uint64 apply_writes(RowAccess* access, const BoundWrites& writes);
 
 }  // namespace orgsync::pg

@@ -1,11 +1,12 @@
-// The turn that calls applying many deliveries (or a backfill page) in one
-// transaction take while they run. Two such calls running at once could lock
-// the same rows in opposite orders and deadlock. A turn ends with the call,
-// before the commit: a call that has run waits for nothing more, so the next
-// one may wait for its rows but never deadlock with it, and commits overlap.
-// The turn is a lock on the extension itself, which no other role can hold
-// (only its owner's ALTER, COMMENT ON or DROP EXTENSION take it), where an
-// advisory lock would be any role's to take and keep.
+// The turn every call that writes mirror rows takes while it writes. Two
+// transactions locking several rows each (a handle_events batch, a backfill
+// page, or a single delivery's organization, user and membership) could
+// otherwise lock them in opposite orders and deadlock. A turn ends with the
+// call, before the commit: a call that has written waits for nothing more,
+// so the next one may wait for its rows but never deadlock with it, and
+// commits overlap. The turn is a lock on the extension itself, which no
+// other role can hold (only its owner's ALTER, COMMENT ON or DROP EXTENSION
+// take it), where an advisory lock would be any role's to take and keep.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -16,7 +17,9 @@ struct Turn {
   Oid extension;
 };
 
-Turn take_turn();
+// Refuses a read-only transaction first (25006, naming `function`), as the
+// writes that follow would.
+Turn take_turn(const char* function);
 void end_turn(Turn turn);
 
 }  // namespace orgsync::pg

@@ -31,9 +31,11 @@ Datum handle_event(FunctionCallInfo fcinfo) {
   if (!check_delivery(headers, body, require_endpoint_keys(endpoint), &checked, &outcome)) {
     ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error), errdetail_internal("%s", outcome.reason)));
   }
+  Turn turn = take_turn("orgsync.handle_event()");
   RowAccess* access = begin_row_access("orgsync.handle_event()");
   outcome = apply_delivery(access, checked, endpoint, body);
   end_row_access(access);
+  end_turn(turn);
   PG_RETURN_DATUM(result_jsonb(outcome));
 }
 
@@ -80,7 +82,7 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   }
 
   if (verified > 0) {
-    Turn turn = take_turn();
+    Turn turn = take_turn("orgsync.handle_events()");
     RowAccess* access = begin_row_access("orgsync.handle_events()");
     MemoryContext per_delivery = AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
     for (int i = 0; i < count; ++i) {
@@ -112,16 +114,19 @@ Datum apply_event(FunctionCallInfo fcinfo) {
   if (plan->disposition == core::Disposition::invalid) {
     ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("orgsync: invalid event: %s", plan->error)));
   }
+  Turn turn = take_turn("orgsync.apply_event()");
   RowAccess* access = begin_row_access("orgsync.apply_event()");
   set_change_origin(plan->type, nullptr);
   const char* status = merge_plan(access, plan);
   end_row_access(access);
+  end_turn(turn);
   PG_RETURN_DATUM(result_jsonb({status, nullptr, plan, 0, nullptr, nullptr}));
 }
 
 // Applies a stored delivery again (after an `invalid` one was fixed, say).
 Datum replay(FunctionCallInfo fcinfo) {
   text* delivery_id = require_text_arg(fcinfo, 0, "delivery_id");
+  Turn turn = take_turn("orgsync.replay()");
   RowAccess* access = begin_row_access("orgsync.replay()");
   RecordedDelivery recorded;
   if (!load_delivery(access, delivery_id, &recorded)) {
@@ -140,6 +145,7 @@ Datum replay(FunctionCallInfo fcinfo) {
     set_delivery_status(access, delivery_id, status, plan->error);
   }
   end_row_access(access);
+  end_turn(turn);
   PG_RETURN_DATUM(result_jsonb({status, id, plan, 0, nullptr, nullptr}));
 }
 
