@@ -119,13 +119,17 @@ SELECT pg_catalog.pg_extension_config_dump('orgsync.roles', '');
 SELECT pg_catalog.pg_extension_config_dump('orgsync.permissions', '');
 
 -- An invitation's status as a reader should see it now: Clerk sends no event
--- when a pending invitation expires. Use it as a column: i.current_status.
+-- when a pending invitation expires, nor for one whose organization was
+-- deleted. 'pending' means it can still be accepted; a pending one past
+-- expires_at is 'expired', one ended with its organization 'ended'.
 CREATE FUNCTION current_status(invitation invitations)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, orgsync
 AS $$
-    SELECT CASE WHEN invitation.status = 'pending' AND invitation.expires_at <= pg_catalog.now()
-                THEN 'expired' ELSE invitation.status END
+    SELECT CASE WHEN invitation.status <> 'pending' THEN invitation.status
+                WHEN invitation.deleted_at IS NOT NULL THEN 'ended'
+                WHEN invitation.expires_at <= pg_catalog.now() THEN 'expired'
+                ELSE 'pending' END
 $$;
 
 -- The organizations whose verified domain an email address is at, with how
@@ -360,6 +364,28 @@ GRANT EXECUTE ON FUNCTION apply_listing(text, text), apply_deletion(text, text, 
     backfill_candidates(bigint, text), backfill_tombstone(bigint, text, text, bigint[]),
     backfill_swept(bigint, text), backfill_finish(bigint, text) TO orgsync_backfill;
 GRANT SELECT ON backfill_runs, backfill_progress TO orgsync_backfill;
+
+-- As in 0.3.0 for secrets and the owner's functions: grants that ALTER
+-- DEFAULT PRIVILEGES gave other roles on the functions that write the mirror
+-- unsigned, or deliver webhooks, are taken back; their own roles keep theirs.
+DO $$
+DECLARE
+    grant_row record;
+BEGIN
+    FOR grant_row IN
+        SELECT p.oid::regprocedure AS function, a.grantee
+        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
+        WHERE p.pronamespace = 'orgsync'::regnamespace
+          AND (p.proname IN ('apply_listing', 'apply_deletion', 'handle_event', 'handle_events')
+               OR p.proname LIKE 'backfill\_%')
+          AND a.grantee <> p.proowner
+          AND a.grantee NOT IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname IN ('orgsync_webhook', 'orgsync_backfill'))
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %s', grant_row.function,
+                       CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC'
+                            ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(grant_row.grantee)) END);
+    END LOOP;
+END $$;
 
 -- PostgREST and tenancy from Clerk session tokens ----------------------------
 
