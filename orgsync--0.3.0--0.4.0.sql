@@ -365,28 +365,195 @@ GRANT EXECUTE ON FUNCTION apply_listing(text, text), apply_deletion(text, text, 
     backfill_swept(bigint, text), backfill_finish(bigint, text) TO orgsync_backfill;
 GRANT SELECT ON backfill_runs, backfill_progress TO orgsync_backfill;
 
--- As in 0.3.0 for secrets and the owner's functions: grants that ALTER
--- DEFAULT PRIVILEGES gave other roles on the functions that write the mirror
--- unsigned, or deliver webhooks, are taken back; their own roles keep theirs.
+-- PostgREST and tenancy from Clerk session tokens ----------------------------
+
+-- Operating: status, change feed, retention -----------------------------------
+
+-- Each signing key by a fingerprint (the first 16 hex digits of SHA-256 of
+-- the decoded key: no secret in it), a label, and when a delivery last
+-- verified with it (recorded at most once a minute per backend), so that an
+-- operator rotating secrets sees when the old one is unused. Only changes of
+-- the keys themselves reset the backends' key caches.
+ALTER TABLE secrets
+    ADD COLUMN label            text,
+    ADD COLUMN fingerprint      text GENERATED ALWAYS AS (left(encode(sha256(key), 'hex'), 16)) STORED,
+    ADD COLUMN last_verified_at timestamptz;
+DROP TRIGGER secrets_changed ON secrets;
+CREATE TRIGGER secrets_changed AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF endpoint, key ON secrets
+FOR EACH STATEMENT EXECUTE FUNCTION secrets_changed();
+
+DROP FUNCTION add_secret(text, text);
+CREATE FUNCTION add_secret(secret text, endpoint text DEFAULT 'default', label text DEFAULT NULL)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    INSERT INTO orgsync.secrets (endpoint, key, label)
+    VALUES (endpoint, orgsync.secret_key(secret), label)
+    ON CONFLICT (endpoint, key) DO UPDATE SET label = coalesce(excluded.label, secrets.label)
+$$;
+REVOKE ALL ON FUNCTION add_secret(text, text, text) FROM PUBLIC;
+
+-- The fingerprint of a secret, as orgsync.signing_keys shows it.
+CREATE FUNCTION secret_fingerprint(secret text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, orgsync
+AS $$ SELECT left(encode(sha256(orgsync.secret_key(secret)), 'hex'), 16) $$;
+REVOKE ALL ON FUNCTION secret_fingerprint(text) FROM PUBLIC;
+
+CREATE VIEW signing_keys AS
+SELECT s.endpoint, s.fingerprint, s.label, s.added_at, s.last_verified_at,
+       count(*) OVER (PARTITION BY s.endpoint) AS keys_of_endpoint
+FROM secrets s;
+
+-- How deliveries are going, as of `at`, per endpoint and event type: counts
+-- by status over the last hour and day, the newest event time applied, the
+-- lag from event time to receipt over the last hour, and the invalid
+-- deliveries waiting for a replay. orgsync.status is this as of now().
+CREATE FUNCTION status_at(at timestamptz)
+RETURNS TABLE (endpoint text, type text, last_hour jsonb, last_day jsonb, newest_applied_event timestamptz,
+               lag_p50 interval, lag_max interval, invalid_waiting bigint, oldest_invalid timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    WITH recent AS (
+        SELECT e.endpoint, coalesce(e.type, '') AS type, e.status, e.received_at, e.event_time
+        FROM orgsync.events e
+        WHERE e.received_at > at - interval '1 day' AND e.received_at <= at
+    ), invalid AS (
+        SELECT e.endpoint, coalesce(e.type, '') AS type, count(*) AS waiting, min(e.received_at) AS oldest
+        FROM orgsync.events e WHERE e.status = 'invalid' AND e.received_at <= at
+        GROUP BY 1, 2
+    ), counts AS (
+        SELECT r.endpoint, r.type,
+               jsonb_object_agg(r.status, r.hour) FILTER (WHERE r.hour > 0) AS last_hour,
+               jsonb_object_agg(r.status, r.day) AS last_day
+        FROM (SELECT endpoint, type, status::text, count(*) FILTER (WHERE received_at > at - interval '1 hour') AS hour,
+                     count(*) AS day
+              FROM recent GROUP BY 1, 2, 3) r
+        GROUP BY 1, 2
+    ), timing AS (
+        SELECT endpoint, type,
+               max(event_time) FILTER (WHERE status = 'applied') AS newest_applied_event,
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY received_at - event_time)
+                   FILTER (WHERE received_at > at - interval '1 hour') AS lag_p50,
+               max(received_at - event_time) FILTER (WHERE received_at > at - interval '1 hour') AS lag_max
+        FROM recent GROUP BY 1, 2
+    )
+    SELECT k.endpoint, nullif(k.type, ''), coalesce(c.last_hour, '{}'), coalesce(c.last_day, '{}'),
+           t.newest_applied_event, t.lag_p50, t.lag_max, coalesce(i.waiting, 0), i.oldest
+    FROM (SELECT endpoint, type FROM counts UNION SELECT endpoint, type FROM invalid) k
+    LEFT JOIN counts c USING (endpoint, type)
+    LEFT JOIN timing t USING (endpoint, type)
+    LEFT JOIN invalid i USING (endpoint, type)
+    ORDER BY k.endpoint, k.type
+$$;
+
+CREATE VIEW status AS SELECT * FROM status_at(now());
+
+-- Stored invalid deliveries run again under the normal merge rules (after a
+-- newer orgsync that understands them, say): how many came out how.
+CREATE FUNCTION replay_invalid(endpoint text DEFAULT NULL, since timestamptz DEFAULT NULL)
+RETURNS TABLE (status text, deliveries bigint)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    SELECT r.status, count(*)
+    FROM (SELECT e.id FROM orgsync.events e
+          WHERE e.status = 'invalid'
+            AND (replay_invalid.endpoint IS NULL OR e.endpoint = replay_invalid.endpoint)
+            AND (replay_invalid.since IS NULL OR e.received_at >= replay_invalid.since)
+          ORDER BY e.received_at, e.id) invalid,
+         LATERAL (SELECT orgsync.replay(invalid.id) ->> 'status' AS status) r
+    GROUP BY r.status ORDER BY r.status
+$$;
+REVOKE ALL ON FUNCTION replay_invalid(text, timestamptz) FROM PUBLIC;
+
+-- Old delivery rows go (their bodies are the bulk of the table), in batches
+-- that each commit: never one still needed to recognise a redelivery (Svix
+-- retries a delivery for about 27 hours, each attempt freshly signed, so ids
+-- are kept that long plus the timestamp tolerance), and never an invalid one
+-- unless asked. Returns how many rows and how many bytes of bodies went.
+-- A procedure, so that each batch commits: run it as the extension's owner
+-- (CALL orgsync.prune_events('30 days'), from cron or pg_cron). It names
+-- every object with its schema: a procedure that commits cannot SET search_path.
+CREATE PROCEDURE prune_events(older_than interval, include_invalid boolean DEFAULT false,
+                              batch_size integer DEFAULT 10000, INOUT deleted_rows bigint DEFAULT NULL,
+                              INOUT deleted_bytes bigint DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    kept interval := interval '27 hours' + pg_catalog.current_setting('orgsync.timestamp_tolerance')::interval;
+    cutoff timestamptz;
+    batch_rows bigint;
+    batch_bytes bigint;
+BEGIN
+    IF older_than IS NULL OR older_than < kept THEN
+        RAISE EXCEPTION 'orgsync: older_than must be at least %', kept USING ERRCODE = '22023',
+            DETAIL = 'Svix retries a delivery for about 27 hours; a delivery id is kept that long plus the timestamp tolerance, to recognise a redelivery.';
+    END IF;
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'orgsync: batch_size must be positive' USING ERRCODE = '22023';
+    END IF;
+    cutoff := pg_catalog.now() - older_than;
+    deleted_rows := 0;
+    deleted_bytes := 0;
+    LOOP
+        WITH doomed AS (
+            SELECT e.id FROM orgsync.events e
+            WHERE e.received_at < cutoff AND (include_invalid OR e.status <> 'invalid')
+            ORDER BY e.received_at LIMIT batch_size
+        ), gone AS (
+            DELETE FROM orgsync.events e USING doomed WHERE e.id = doomed.id
+            RETURNING pg_catalog.pg_column_size(e.payload) AS bytes
+        )
+        SELECT pg_catalog.count(*), coalesce(pg_catalog.sum(bytes), 0) INTO batch_rows, batch_bytes FROM gone;
+        deleted_rows := deleted_rows + batch_rows;
+        deleted_bytes := deleted_bytes + batch_bytes;
+        EXIT WHEN batch_rows < batch_size;
+        COMMIT;
+    END LOOP;
+END $$;
+REVOKE ALL ON PROCEDURE prune_events(interval, boolean, integer, bigint, bigint) FROM PUBLIC;
+
+-- What monitoring may read: the state of deliveries and the keys by
+-- fingerprint, no secret, no payload, no mirror row.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'orgsync_monitor') THEN
+        CREATE ROLE orgsync_monitor NOLOGIN;
+    END IF;
+END $$;
+COMMENT ON ROLE orgsync_monitor IS 'orgsync: may read orgsync.status and orgsync.signing_keys';
+REVOKE ALL ON signing_keys, status FROM PUBLIC;
+REVOKE ALL ON FUNCTION status_at(timestamptz) FROM PUBLIC;
+GRANT SELECT ON signing_keys, status, backfill_runs, backfill_progress TO orgsync_monitor;
+GRANT EXECUTE ON FUNCTION status_at(timestamptz) TO orgsync_monitor;
+
+-- Grants from default privileges, taken back ---------------------------------
+
+-- As in 0.3.0: REVOKE ... FROM PUBLIC leaves what ALTER DEFAULT PRIVILEGES
+-- granted other roles. On every function not meant for PUBLIC, and on the
+-- tables holding keys and raw deliveries (invitation urls carry acceptance
+-- tokens), only the owner and orgsync's own roles keep privileges. Grants on
+-- the mirror tables stay as the administrator chose.
 DO $$
 DECLARE
     grant_row record;
 BEGIN
     FOR grant_row IN
-        SELECT p.oid::regprocedure AS function, a.grantee
+        SELECT format('%s %s', CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END, p.oid::regprocedure)
+                   AS object, a.grantee
         FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-        WHERE p.pronamespace = 'orgsync'::regnamespace
-          AND (p.proname IN ('apply_listing', 'apply_deletion', 'handle_event', 'handle_events')
-               OR p.proname LIKE 'backfill\_%')
-          AND a.grantee <> p.proowner
-          AND a.grantee NOT IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname IN ('orgsync_webhook', 'orgsync_backfill'))
+        WHERE p.pronamespace = 'orgsync'::regnamespace AND a.grantee <> p.proowner
+          AND NOT EXISTS (SELECT FROM pg_catalog.aclexplode(p.proacl) pa WHERE pa.grantee = 0)
+        UNION
+        SELECT format('TABLE %s', c.oid::regclass), a.grantee
+        FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+        WHERE c.oid IN ('orgsync.secrets'::regclass, 'orgsync.events'::regclass, 'orgsync.backfill_seen'::regclass)
+          AND a.grantee <> c.relowner
     LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %s', grant_row.function,
+        CONTINUE WHEN grant_row.grantee <> 0
+                  AND pg_catalog.pg_get_userbyid(grant_row.grantee) LIKE 'orgsync\_%';
+        EXECUTE format('REVOKE ALL ON %s FROM %s', grant_row.object,
                        CASE WHEN grant_row.grantee = 0 THEN 'PUBLIC'
                             ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(grant_row.grantee)) END);
     END LOOP;
 END $$;
-
--- PostgREST and tenancy from Clerk session tokens ----------------------------
-
--- Operating: status, change feed, retention -----------------------------------

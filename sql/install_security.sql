@@ -19,12 +19,14 @@ SELECT count(*) AS extensions FROM pg_extension WHERE extname = 'orgsync';
 DROP SCHEMA orgsync;
 
 -- default privileges reach the mirror tables as the administrator chose, but
--- never the signing keys or the owner-only functions
+-- never the signing keys, the raw deliveries (invitation urls carry tokens)
+-- or the functions not meant for PUBLIC
 ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO regress_reporting;
 ALTER DEFAULT PRIVILEGES GRANT EXECUTE ON FUNCTIONS TO regress_reporting;
 CREATE EXTENSION orgsync;
 SELECT has_table_privilege('regress_reporting', 'orgsync.memberships', 'SELECT') AS reads_memberships,
-       has_table_privilege('regress_reporting', 'orgsync.secrets', 'SELECT') AS reads_secrets;
+       has_table_privilege('regress_reporting', 'orgsync.secrets', 'SELECT') AS reads_secrets,
+       has_table_privilege('regress_reporting', 'orgsync.events', 'SELECT') AS reads_deliveries;
 SELECT p.oid::regprocedure AS function, has_function_privilege('regress_reporting', p.oid, 'EXECUTE') AS executes
 FROM pg_proc p WHERE p.pronamespace = 'orgsync'::regnamespace ORDER BY p.oid::regprocedure::text;
 

@@ -128,7 +128,7 @@ const char* reason_word(Verdict verdict) {
 }
 
 Verdict verify(const DeliveryHeaders& headers, std::string_view body, const std::vector<SigningKey>& keys,
-               int64_t now_seconds, int64_t tolerance_seconds) {
+               int64_t now_seconds, int64_t tolerance_seconds, size_t* matched_key) {
   if (headers.id.empty()) return Verdict::missing_id;
   if (headers.timestamp.empty()) return Verdict::missing_timestamp;
   if (headers.signature.empty()) return Verdict::missing_signature;
@@ -150,8 +150,11 @@ Verdict verify(const DeliveryHeaders& headers, std::string_view body, const std:
     if (entry.substr(0, version.size()) != version) continue;
     auto presented = base64_decode(entry.substr(version.size()));
     if (!presented || presented->size() != sizeof(Digest)) continue;
-    for (const auto& digest : expected) {
-      if (CRYPTO_memcmp(presented->data(), digest.data(), digest.size()) == 0) return Verdict::verified;
+    for (size_t k = 0; k < expected.size(); ++k) {
+      if (CRYPTO_memcmp(presented->data(), expected[k].data(), expected[k].size()) == 0) {
+        if (matched_key != nullptr) *matched_key = k;
+        return Verdict::verified;
+      }
     }
   }
   return Verdict::no_matching_signature;

@@ -41,9 +41,10 @@ const char* reason_word(Verdict verdict);
 
 // Any one `v1,<base64>` entry of the space-separated signature list may match
 // any one key (rotation); other versions are skipped. The timestamp must lie
-// within `tolerance_seconds` of `now_seconds` either way.
+// within `tolerance_seconds` of `now_seconds` either way. When verified, the
+// index of the key that matched goes to *matched_key, if given.
 Verdict verify(const DeliveryHeaders& headers, std::string_view body, const std::vector<SigningKey>& keys,
-               int64_t now_seconds, int64_t tolerance_seconds);
+               int64_t now_seconds, int64_t tolerance_seconds, size_t* matched_key = nullptr);
 
 // The `v1,<base64>` signature of a delivery.
 std::string sign(const SigningKey& key, std::string_view id, int64_t timestamp_seconds, std::string_view body);

@@ -25,12 +25,15 @@ std::string_view view(Bytes bytes) { return {bytes.data, bytes.size}; }
 
 // ---- C++ side --------------------------------------------------------------
 
-core::Verdict verify(const DeliveryHeaders& headers, Bytes body, Keys keys, int64 now_seconds) {
+core::Verdict verify(const DeliveryHeaders& headers, Bytes body, Keys keys, int64 now_seconds, int* matched_key) {
   std::vector<core::SigningKey> signing_keys;
   signing_keys.reserve(keys.count);
   for (int i = 0; i < keys.count; ++i) signing_keys.emplace_back(view(keys.keys[i]));
-  return core::verify({view(headers.id), view(headers.timestamp), view(headers.signature)}, view(body), signing_keys,
-                      now_seconds, timestamp_tolerance_seconds);
+  size_t matched = 0;
+  core::Verdict verdict = core::verify({view(headers.id), view(headers.timestamp), view(headers.signature)}, view(body),
+                                       signing_keys, now_seconds, timestamp_tolerance_seconds, &matched);
+  *matched_key = int(matched);
+  return verdict;
 }
 
 std::optional<int64_t> delivery_time_ms(Bytes timestamp_header) {
@@ -130,7 +133,9 @@ Datum result_jsonb(const Outcome& outcome) {
 
 bool check_delivery(Jsonb* headers_arg, text* body, Keys keys, CheckedDelivery* checked, Outcome* refusal) {
   DeliveryHeaders headers = find_delivery_headers(headers_arg);
-  core::Verdict verdict = verify(headers, text_bytes(body), keys, unix_seconds_from_timestamp(GetCurrentTimestamp()));
+  int matched_key;
+  core::Verdict verdict =
+      verify(headers, text_bytes(body), keys, unix_seconds_from_timestamp(GetCurrentTimestamp()), &matched_key);
   if (verdict != core::Verdict::verified) {
     *refusal = refused(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION, core::reason_word(verdict),
                        psprintf("orgsync: webhook delivery not verified: %s", core::describe(verdict)));
@@ -143,6 +148,7 @@ bool check_delivery(Jsonb* headers_arg, text* body, Keys keys, CheckedDelivery* 
   }
   checked->id = cstring_to_text_with_len(headers.id.data, int(headers.id.size));
   checked->delivery_time_ms = delivery_time_ms(headers.timestamp);
+  checked->key_fingerprint = pstrdup(keys.fingerprints[matched_key]);
   return true;
 }
 

@@ -60,6 +60,7 @@ Datum result_jsonb(const Outcome& outcome);
 struct CheckedDelivery {
   text* id;
   std::optional<int64_t> delivery_time_ms;  // the signed timestamp
+  const char* key_fingerprint;              // of the key that verified it
 };
 
 // Verifies the delivery against the endpoint's keys. On failure, returns

@@ -10,22 +10,30 @@ extern "C" {
 #include "pg/boundary.hpp"
 
 extern "C" {
+#include "access/xact.h"
 #include "utils/snapmgr.h"
 }
 
 namespace orgsync::pg {
 namespace {
 
-// The endpoint's signing keys, as SPI_tuptable rows of one bytea column.
-uint64 select_endpoint_keys(text* endpoint) {
-  static SPIPlanPtr plan = nullptr;
-  if (plan == nullptr) {
-    Oid argtypes[1] = {TEXTOID};
-    SPIPlanPtr prepared = SPI_prepare("SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, argtypes);
+// A statement prepared once per backend.
+SPIPlanPtr kept_plan(SPIPlanPtr* plan, const char* sql, int nargs, Oid* argtypes) {
+  if (*plan == nullptr) {
+    SPIPlanPtr prepared = SPI_prepare(sql, nargs, argtypes);
     if (prepared == nullptr) elog(ERROR, "orgsync: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
     if (SPI_keepplan(prepared) != 0) elog(ERROR, "orgsync: SPI_keepplan failed");
-    plan = prepared;
+    *plan = prepared;
   }
+  return *plan;
+}
+
+// The endpoint's signing keys, as SPI_tuptable rows (key bytea, fingerprint text).
+uint64 select_endpoint_keys(text* endpoint) {
+  static SPIPlanPtr select_keys = nullptr;
+  Oid argtypes[1] = {TEXTOID};
+  SPIPlanPtr plan =
+      kept_plan(&select_keys, "SELECT key, fingerprint FROM orgsync.secrets WHERE endpoint = $1", 1, argtypes);
   Datum values[1] = {PointerGetDatum(endpoint)};
   // SPI leaves its procedure context current; the caller's must stay current
   // for what it allocates next.
@@ -43,6 +51,17 @@ struct CachedEndpoint {
   char* name;
   Keys keys;
 };
+
+// When this backend last recorded a key's use, by fingerprint (a handful of
+// keys: a list). Kept apart from the key cache, which a change of secrets resets.
+constexpr int kNotedKeys = 16;
+struct NotedKey {
+  char fingerprint[33];
+  TimestampTz at;
+};
+NotedKey noted_keys[kNotedKeys];
+int noted_count = 0;
+constexpr int64 kNoteEveryUsec = 60 * USECS_PER_SEC;
 
 MemoryContext cache_context = nullptr;
 CachedEndpoint* cached = nullptr;
@@ -72,7 +91,7 @@ Keys load(const char* name, text* endpoint) {
   uint64 rows = select_endpoint_keys(endpoint);
   if (rows == 0) {
     SPI_finish();
-    return {0, nullptr};
+    return {0, nullptr, nullptr};
   }
   if (cache_context == nullptr) {
     cache_context = AllocSetContextCreate(TopMemoryContext, "orgsync signing keys", ALLOCSET_SMALL_SIZES);
@@ -87,6 +106,7 @@ Keys load(const char* name, text* endpoint) {
                                                        : repalloc(cached, sizeof(CachedEndpoint) * cached_capacity));
   }
   auto* keys = static_cast<Bytes*>(palloc(sizeof(Bytes) * rows));
+  auto* fingerprints = static_cast<const char**>(palloc(sizeof(const char*) * rows));
   for (uint64 i = 0; i < rows; ++i) {
     bool isnull;
     bytea* key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
@@ -94,14 +114,47 @@ Keys load(const char* name, text* endpoint) {
     char* copy = static_cast<char*>(palloc(size + 1));
     memcpy(copy, VARDATA_ANY(key), size);
     keys[i] = {copy, size};
+    fingerprints[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
   }
-  cached[cached_count] = {pstrdup(name), {int(rows), keys}};
+  cached[cached_count] = {pstrdup(name), {int(rows), keys, fingerprints}};
   MemoryContextSwitchTo(previous);
   SPI_finish();
   return cached[cached_count++].keys;
 }
 
+// Whether the key's use is due to be recorded now; marks it recorded.
+bool use_due(const char* fingerprint, TimestampTz now) {
+  for (int i = 0; i < noted_count; ++i) {
+    if (strcmp(noted_keys[i].fingerprint, fingerprint) != 0) continue;
+    if (now - noted_keys[i].at < kNoteEveryUsec) return false;
+    noted_keys[i].at = now;
+    return true;
+  }
+  NotedKey& slot = noted_keys[noted_count < kNotedKeys ? noted_count++ : 0];
+  strlcpy(slot.fingerprint, fingerprint, sizeof(slot.fingerprint));
+  slot.at = now;
+  return true;
+}
+
 }  // namespace
+
+void note_key_use(text* endpoint, const char* fingerprint) {
+  if (fingerprint == nullptr || XactReadOnly || !use_due(fingerprint, GetCurrentTimestamp())) return;
+  static SPIPlanPtr update_use = nullptr;
+  Oid argtypes[2] = {TEXTOID, TEXTOID};
+  SPI_connect();
+  SPIPlanPtr plan = kept_plan(&update_use,
+                              "UPDATE orgsync.secrets SET last_verified_at = now() WHERE ctid = ("
+                              "SELECT ctid FROM orgsync.secrets WHERE endpoint = $1 AND fingerprint = $2 "
+                              "FOR UPDATE SKIP LOCKED)",
+                              2, argtypes);
+  Datum values[2] = {PointerGetDatum(endpoint), CStringGetTextDatum(fingerprint)};
+  MemoryContext caller = CurrentMemoryContext;
+  int rc = SPI_execute_plan(plan, values, "  ", false, 0);
+  MemoryContextSwitchTo(caller);
+  if (rc < 0) elog(ERROR, "orgsync: recording a key's use failed: %s", SPI_result_code_string(rc));
+  SPI_finish();
+}
 
 Keys endpoint_keys(text* endpoint) {
   char* name = text_to_cstring(endpoint);

@@ -17,6 +17,7 @@ struct Bytes {
 struct Keys {
   int count;
   const Bytes* keys;
+  const char* const* fingerprints;  // orgsync.secrets.fingerprint of each
 };
 
 // The endpoint's keys, read from orgsync.secrets (with SPI) once per backend
@@ -24,6 +25,13 @@ struct Keys {
 // Valid until the next call that can process invalidations (any lock or SPI
 // call): use them at once.
 Keys endpoint_keys(text* endpoint);
+
+// Records that a delivery verified with the endpoint's key `fingerprint`
+// (orgsync.secrets.last_verified_at), at most once a minute per key and
+// backend, so that an operator rotating secrets sees when the old one was
+// last used. Never waits: a row another transaction holds is left to it.
+// Nothing is recorded in a read-only transaction.
+void note_key_use(text* endpoint, const char* fingerprint);
 
 // From _PG_init.
 void register_key_cache_invalidation();

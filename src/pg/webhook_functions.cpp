@@ -31,6 +31,7 @@ Datum handle_event(FunctionCallInfo fcinfo) {
   if (!check_delivery(headers, body, require_endpoint_keys(endpoint), &checked, &outcome)) {
     ereport(ERROR, (errcode(outcome.sqlstate), errmsg("%s", outcome.error), errdetail_internal("%s", outcome.reason)));
   }
+  note_key_use(endpoint, checked.key_fingerprint);
   Turn turn = take_turn("orgsync.handle_event()");
   RowAccess* access = begin_row_access("orgsync.handle_event()");
   outcome = apply_delivery(access, checked, endpoint, body);
@@ -79,6 +80,16 @@ Datum handle_events(FunctionCallInfo fcinfo) {
       continue;
     }
     results[i] = result_jsonb(refusal);
+  }
+
+  // The keys that verified (one, two during a rotation), each noted once.
+  for (int i = 0; i < count; ++i) {
+    if (results[i] != Datum(0)) continue;
+    bool seen_before = false;
+    for (int j = 0; j < i && !seen_before; ++j) {
+      seen_before = results[j] == Datum(0) && strcmp(checked[j].key_fingerprint, checked[i].key_fingerprint) == 0;
+    }
+    if (!seen_before) note_key_use(endpoint, checked[i].key_fingerprint);
   }
 
   if (verified > 0) {
