@@ -157,7 +157,10 @@ class Parser {
     uint32_t code = 0;
     for (int i = 0; i < 4; ++i) {
       char c = text_[at_++];
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int digit = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
       if (digit < 0) not_json("invalid \\u escape", at_ - 1);
       code = code * 16 + uint32_t(digit);
     }
@@ -518,8 +521,7 @@ std::string canonical(Value value) {
   return out;
 }
 
-std::string canonical(Value object, const std::string_view* members, Span* spans, size_t count,
-                      std::string_view omit) {
+std::string canonical(Value object, const std::string_view* members, Span* spans, size_t count, std::string_view omit) {
   std::string out;
   Writer(out).write(object, members, spans, count, omit);
   return out;

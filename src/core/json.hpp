@@ -25,8 +25,8 @@ class Value {
  public:
   Type type() const;
   bool is(Type type) const { return this->type() == type; }
-  bool boolean() const;                 // a boolean's value
-  std::string_view string() const;      // a string's text, unescaped
+  bool boolean() const;                  // a boolean's value
+  std::string_view string() const;       // a string's text, unescaped
   std::string_view number_text() const;  // a number as written, e.g. "1.50" or "1e999"
 
   // An object's member; the last one when a key repeats, as jsonb keeps it.

@@ -42,7 +42,8 @@ void set_organization_columns(Upsert& upsert, const Fields& org) {
 // A full organization (rank 1), or the snapshot a membership carries (rank 0).
 Upsert organization_row(const Fields& org, std::string data, RowSource source, const Origin& origin) {
   int64_t rank = source == RowSource::event ? 1 : 0;
-  Upsert upsert = row_of(Table::organizations, org, "id", source, rank, updated_at_or_created(org), origin, std::move(data));
+  Upsert upsert =
+      row_of(Table::organizations, org, "id", source, rank, updated_at_or_created(org), origin, std::move(data));
   set_organization_columns(upsert, org);
   return upsert;
 }
@@ -81,7 +82,8 @@ std::optional<std::string> primary_of(const Fields& user, const char* primary_id
 }
 
 Upsert user_row(const Fields& user, std::string data, const Origin& origin) {
-  Upsert upsert = row_of(Table::users, user, "id", RowSource::event, 1, updated_at_or_created(user), origin, std::move(data));
+  Upsert upsert =
+      row_of(Table::users, user, "id", RowSource::event, 1, updated_at_or_created(user), origin, std::move(data));
   upsert.set_text(C::primary_email, primary_of(user, "primary_email_address_id", "email_addresses", "email_address"));
   upsert.set_text(C::primary_phone, primary_of(user, "primary_phone_number_id", "phone_numbers", "phone_number"));
   upsert.set_text(C::first_name, user.text("first_name"));
@@ -158,7 +160,8 @@ void plan_membership(const Fields& membership, const Origin& origin, std::vector
   Fields public_user = membership.required_object("public_user_data");
   MembershipText text = membership_text(membership);
   writes.push_back(organization_row(org, text.part(text.organization), RowSource::snapshot, origin));
-  writes.push_back(user_snapshot_row(public_user, text.part(text.public_user), updated_at_or_created(membership), origin));
+  writes.push_back(
+      user_snapshot_row(public_user, text.part(text.public_user), updated_at_or_created(membership), origin));
   writes.push_back(membership_row(membership, std::move(text.data), org, public_user, origin));
 }
 
@@ -174,8 +177,8 @@ Upsert invitation_row(const Fields& invitation, const Origin& origin) {
   std::string data = json::canonical(invitation.value(), nullptr, nullptr, 0, "url");
   std::string status = invitation.required_text("status");
   int64_t rank = is_final_invitation_status(status) ? 2 : 1;
-  Upsert upsert = row_of(Table::invitations, invitation, "id", RowSource::event, rank, updated_at_or_created(invitation),
-                         origin, std::move(data));
+  Upsert upsert = row_of(Table::invitations, invitation, "id", RowSource::event, rank,
+                         updated_at_or_created(invitation), origin, std::move(data));
   upsert.set_text(C::organization_id, invitation.id("organization_id"));
   upsert.set_text(C::email_address, invitation.text("email_address"));
   upsert.set_text(C::role, invitation.text("role"));

@@ -33,7 +33,8 @@ ColumnValue& Upsert::slot(Column column, ValueType type) {
     throw std::logic_error(std::string("orgsync: column ") + column_name(column) + " set with the wrong type");
   }
   for (auto& [existing, value] : values_) {
-    if (existing == column) throw std::logic_error(std::string("orgsync: column ") + column_name(column) + " set twice");
+    if (existing == column)
+      throw std::logic_error(std::string("orgsync: column ") + column_name(column) + " set twice");
   }
   values_.emplace_back(column, ColumnValue{});
   return values_.back().second;

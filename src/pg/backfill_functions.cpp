@@ -65,10 +65,10 @@ core::ObjectKind require_kind(FunctionCallInfo fcinfo, int n) {
   text* kind = require_text_arg(fcinfo, n, "kind");
   std::optional<core::ObjectKind> found = kind_named(kind);
   if (!found) {
-    ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                    errmsg("orgsync: unknown kind \"%s\"", text_to_cstring(kind)),
-                    errhint("The kinds are organizations, users, memberships, invitations, domains, roles and "
-                            "permissions.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("orgsync: unknown kind \"%s\"", text_to_cstring(kind)),
+             errhint("The kinds are organizations, users, memberships, invitations, domains, roles and "
+                     "permissions.")));
   }
   return *found;
 }

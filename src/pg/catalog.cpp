@@ -40,10 +40,10 @@ void check_type(core::Table table, core::Column column, Form_pg_attribute attrib
   if (table == core::Table::events || column == core::Column::source || column == core::Column::id) return;
   Oid expected = column == core::Column::sync_version ? INT8ARRAYOID : expected_type(column);
   if (attribute->atttypid != expected) {
-    ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-                    errmsg("orgsync: column orgsync.%s.%s has type %s, where orgsync writes %s",
-                           core::table_name(table), core::column_name(column), format_type_be(attribute->atttypid),
-                           format_type_be(expected))));
+    ereport(ERROR,
+            (errcode(ERRCODE_DATATYPE_MISMATCH),
+             errmsg("orgsync: column orgsync.%s.%s has type %s, where orgsync writes %s", core::table_name(table),
+                    core::column_name(column), format_type_be(attribute->atttypid), format_type_be(expected))));
   }
 }
 
@@ -54,9 +54,9 @@ Datum enum_label(const char* type, const char* label) {
                                                          CStringGetDatum(label))
                                        : InvalidOid;
   if (!OidIsValid(label_oid)) {
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-                    errmsg("orgsync: enum orgsync.%s has no label \"%s\"", type, label),
-                    errhint("If the orgsync library was just upgraded, run ALTER EXTENSION orgsync UPDATE.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("orgsync: enum orgsync.%s has no label \"%s\"", type, label),
+             errhint("If the orgsync library was just upgraded, run ALTER EXTENSION orgsync UPDATE.")));
   }
   return ObjectIdGetDatum(label_oid);
 }
@@ -67,8 +67,9 @@ Oid table_relid(core::Table table) {
   Oid relid = table_info[int(table)].relid;
   if (!OidIsValid(relid)) relid = get_relname_relid(core::table_name(table), get_namespace_oid("orgsync", false));
   if (!OidIsValid(relid)) {
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("orgsync: table orgsync.%s is missing", core::table_name(table)),
-                    errhint("If the orgsync library was just upgraded, run ALTER EXTENSION orgsync UPDATE.")));
+    ereport(ERROR,
+            (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("orgsync: table orgsync.%s is missing", core::table_name(table)),
+             errhint("If the orgsync library was just upgraded, run ALTER EXTENSION orgsync UPDATE.")));
   }
   return relid;
 }

@@ -11,7 +11,8 @@ extern "C" {
 }
 
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 160000
-#error "orgsync is built and tested on PostgreSQL 15 only: port src/pg/compat.hpp (range tables and permission info changed in 16)"
+#error \
+    "orgsync is built and tested on PostgreSQL 15 only: port src/pg/compat.hpp (range tables and permission info changed in 16)"
 #endif
 
 namespace orgsync::pg::compat {

@@ -61,12 +61,18 @@ DeliveryHeaders find_delivery_headers(Jsonb* headers) {
       JsonbIteratorNext(&it, &value, true);
       if (value.type != jbvString) continue;
       Bytes found{value.val.string.val, size_t(value.val.string.len)};
-      if (header_is(key, "svix-id")) svix.id = found;
-      else if (header_is(key, "svix-timestamp")) svix.timestamp = found;
-      else if (header_is(key, "svix-signature")) svix.signature = found;
-      else if (header_is(key, "webhook-id")) standard.id = found;
-      else if (header_is(key, "webhook-timestamp")) standard.timestamp = found;
-      else if (header_is(key, "webhook-signature")) standard.signature = found;
+      if (header_is(key, "svix-id"))
+        svix.id = found;
+      else if (header_is(key, "svix-timestamp"))
+        svix.timestamp = found;
+      else if (header_is(key, "svix-signature"))
+        svix.signature = found;
+      else if (header_is(key, "webhook-id"))
+        standard.id = found;
+      else if (header_is(key, "webhook-timestamp"))
+        standard.timestamp = found;
+      else if (header_is(key, "webhook-signature"))
+        standard.signature = found;
     }
   }
   if (svix.id.data == nullptr) svix.id = standard.id;
@@ -162,8 +168,15 @@ Outcome apply_delivery(RowAccess* access, const CheckedDelivery& delivery, text*
   if (delivery_recorded(access, delivery.id)) return {"duplicate", delivery_id, plan, 0, nullptr, nullptr};
   set_change_origin(plan->type, delivery_id);
   const char* status = merge_plan(access, plan);
-  Delivery record{delivery.id,     endpoint, plan->type, plan->object_id, plan->has_event_time,
-                  timestamp_from_unix_ms(plan->event_time_ms), status, plan->error, body};
+  Delivery record{delivery.id,
+                  endpoint,
+                  plan->type,
+                  plan->object_id,
+                  plan->has_event_time,
+                  timestamp_from_unix_ms(plan->event_time_ms),
+                  status,
+                  plan->error,
+                  body};
   if (!record_delivery(access, record)) status = "duplicate";
   return {status, delivery_id, plan, 0, nullptr, nullptr};
 }

@@ -60,9 +60,9 @@ void open_primary_key(OpenTable& table, core::Table which) {
   AttrNumber id = table.info.attnums[int(Column::id)];
   if (key == nullptr || key->indnkeyatts != 1 || key->indkey.values[0] != id || id == 0 ||
       TupleDescAttr(RelationGetDescr(table.rel), id - 1)->atttypid != TEXTOID) {
-    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("orgsync: the primary key of orgsync.%s must be its text column \"id\"",
-                           core::table_name(which))));
+    ereport(ERROR,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("orgsync: the primary key of orgsync.%s must be its text column \"id\"", core::table_name(which))));
   }
   table.arbiter = list_make1_oid(table.info.primary_key);
   InitDirtySnapshot(table.dirty);
@@ -249,9 +249,9 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
     }
     if (lock) {
       TM_FailureData failure;
-      TM_Result result = table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
-                                          GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0,
-                                          &failure);
+      TM_Result result =
+          table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
+                           GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0, &failure);
       // Changed by another transaction while we waited: look again.
       if (result == TM_Updated || result == TM_Deleted) continue;
       if (result != TM_Ok) {

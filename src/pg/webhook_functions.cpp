@@ -57,8 +57,8 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   }
   if (count > kMaxDeliveriesPerCall) {
     ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-                    errmsg("orgsync: handle_events takes at most %d deliveries per call, not %d",
-                           kMaxDeliveriesPerCall, count)));
+                    errmsg("orgsync: handle_events takes at most %d deliveries per call, not %d", kMaxDeliveriesPerCall,
+                           count)));
   }
   text* endpoint = require_text_arg(fcinfo, 2, "endpoint");
   InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
@@ -73,8 +73,9 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   for (int i = 0; i < count; ++i) {
     Outcome refusal;
     if (headers_null[i] || bodies_null[i]) {
-      refusal = {"rejected", nullptr, nullptr, ERRCODE_NULL_VALUE_NOT_ALLOWED, "null_delivery",
-                 "orgsync: headers and body must not be NULL"};
+      refusal = {"rejected",      nullptr,
+                 nullptr,         ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                 "null_delivery", "orgsync: headers and body must not be NULL"};
     } else if (check_delivery(DatumGetJsonbP(headers[i]), DatumGetTextPP(bodies[i]), keys, &checked[i], &refusal)) {
       ++verified;
       continue;
@@ -95,7 +96,8 @@ Datum handle_events(FunctionCallInfo fcinfo) {
   if (verified > 0) {
     Turn turn = take_turn("orgsync.handle_events()");
     RowAccess* access = begin_row_access("orgsync.handle_events()");
-    MemoryContext per_delivery = AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext per_delivery =
+        AllocSetContextCreate(CurrentMemoryContext, "orgsync delivery", ALLOCSET_DEFAULT_SIZES);
     for (int i = 0; i < count; ++i) {
       if (results[i] != Datum(0)) continue;
       MemoryContext outer = MemoryContextSwitchTo(per_delivery);
