@@ -25,22 +25,20 @@
 # BENCH_RELAY_CONNECTIONS ("1 4 16"), BENCH_RELAY_POOLS ("1 2 4 16"),
 # BENCH_RELAY_CHECK (5000 deliveries).
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+. "$(dirname "$0")/../lib.sh"
+log_name=relay-bench
 
 DURATION=${BENCH_RELAY_SECONDS:-12}
 RUNS=${BENCH_RELAY_RUNS:-2}
 CONNECTIONS=${BENCH_RELAY_CONNECTIONS:-1 4 16}
 POOLS=${BENCH_RELAY_POOLS:-1 2 4 16}
 CHECK=${BENCH_RELAY_CHECK:-5000}
-SECRET=${BENCH_SECRET:-whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
-results=${BENCH_RESULTS:-$PWD/bench/results}
 FLOOR_POOL=16 # the SELECT 1 floor's connections: one request holds one
 SYSTEMS="orgsync orgsync-batch-1 select-1 write-1 node"
 MOST_CONNECTIONS=$(tr ' ' '\n' <<<"$CONNECTIONS" | sort -n | tail -1)
 
-log() { echo "[relay-bench $(date +%T)] $*" >&2; }
 die() { log "$*"; exit 1; }
-q() { local db=$1; shift; psql -X -q -A -t -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+q() { local db=$1; shift; val -d "$db" "$@"; }
 
 if ! command -v wrk >/dev/null; then
   log "installing wrk"
@@ -51,8 +49,7 @@ fi
 [ -d test/node_modules/svix ] && [ -d test/node_modules/pg ] || die "test/node_modules is missing (cd test && npm ci)"
 mkdir -p "$results"
 
-work=$(mktemp -d /tmp/orgsync-relay-bench.XXXXXX)
-chmod 755 "$work"
+work=$(work_dir relay-bench)
 own_cluster=1
 if [ -n "${BENCH_RESULTS:-}" ] && [ -n "${PGHOST:-}" ]; then own_cluster=0; fi
 declare -A pid_of url_of # the servers running, by system
@@ -61,25 +58,21 @@ cleanup() {
   if [ -n "$wrk_pid" ]; then kill "$wrk_pid" 2>/dev/null || true; fi
   for system in "${!pid_of[@]}"; do stop "$system"; done
   if [ "$own_cluster" = 1 ]; then
-    test/cluster.sh stop "$work/cluster" || true
+    cluster_stop "$work/cluster" || true
   else
     for db in relay_orgsync relay_node relay_floor; do q postgres -c "DROP DATABASE IF EXISTS $db" || true; done
   fi
   rm -rf "$work"
 }
 trap cleanup EXIT
-if [ "$own_cluster" = 1 ]; then
-  port=$(test/free-port.sh)
-  ORGSYNC_FSYNC=on test/cluster.sh start "$work/cluster" "$port"
-  eval "$(test/cluster.sh env "$work/cluster" "$port")"
-fi
+if [ "$own_cluster" = 1 ]; then cluster_start "$work/cluster"; fi
 export PGOPTIONS="-c client_min_messages=warning"
 
 fresh_databases() {
   for db in relay_orgsync relay_node relay_floor; do
     q postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
   done
-  q relay_orgsync -c "CREATE EXTENSION orgsync" -c "SELECT orgsync.add_secret('$SECRET')" >/dev/null
+  install_orgsync -d relay_orgsync
   q relay_node -c "CREATE EXTENSION orgsync" # the Node handler writes into the same tables
   q relay_floor -f bench/relay/floor-write.sql
 }
@@ -101,7 +94,7 @@ relay_flags() {
 start() {
   local port log=$work/$1.log try
   for try in 1 2 3 4 5; do
-    port=$(test/free-port.sh)
+    port=$($FREE_PORT)
     : >"$log" # not the last start's "listening", before this one's shell truncates it
     case $1 in
       node) PORT=$port CLERK_WEBHOOK_SIGNING_SECRET=$SECRET PGDATABASE=relay_node \
@@ -230,10 +223,7 @@ point() {
 # ---- the measured runs ------------------------------------------------------
 
 machine() {
-  local cpu mem
-  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
-  mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
-  echo "Machine: $(nproc) cores ($cpu), $mem RAM, Linux $(uname -r), $(q postgres -c "SELECT split_part(version(), ' (', 1)"), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), Node $(node --version)."
+  echo "Machine: $(machine_hardware), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), Node $(node --version)."
   echo "A shared machine: wrk, the server (relay or Node) and Postgres share the same $(nproc) cores, and other jobs were running (load average at start: $(cut -d' ' -f1-3 /proc/loadavg))."
 }
 
@@ -284,7 +274,7 @@ check() {
   local c=$1 system db
   for system in orgsync node; do
     db=$(database_of "$system")
-    q "$db" -c "TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events"
+    q "$db" -c "$(truncate_statement orgsync)"
     node bench/relay/gen.mjs "$SECRET" 999 "$CHECK" >"$work/check.tsv"
     start "$system"
     # wrk runs until its -d even when every delivery is sent: end it (SIGINT)
