@@ -63,7 +63,7 @@ CREATE FUNCTION baseline.merge_organization(o jsonb, rank int, event_ms bigint) 
 LANGUAGE plpgsql AS $$
 DECLARE
   changed bigint;
-  src baseline.organizations.source%TYPE := CASE WHEN rank = 1 THEN 'event' ELSE 'membership' END;
+  src baseline.organizations.source%TYPE := CASE WHEN rank = 1 THEN 'event' ELSE 'snapshot' END;
 BEGIN
   INSERT INTO baseline.organizations AS t
       (id, name, slug, image_url, created_by, max_allowed_memberships, public_metadata,
@@ -86,13 +86,13 @@ BEGIN
 END $$;
 
 -- A full user (source 'event'), or the snapshot a membership carries (source
--- 'membership', rank 0, versioned by the membership).
+-- 'snapshot', rank 0, versioned by the membership).
 CREATE FUNCTION baseline.merge_user(u jsonb, event_ms bigint, membership jsonb DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
   changed bigint;
   snapshot boolean := membership IS NOT NULL;
-  src baseline.users.source%TYPE := CASE WHEN membership IS NOT NULL THEN 'membership' ELSE 'event' END;
+  src baseline.users.source%TYPE := CASE WHEN membership IS NOT NULL THEN 'snapshot' ELSE 'event' END;
   identifier text;
 BEGIN
   IF snapshot THEN
@@ -100,8 +100,8 @@ BEGIN
     IF strpos(identifier, '@') = 0 THEN identifier := NULL; END IF;
   END IF;
   INSERT INTO baseline.users AS t
-      (id, primary_email, first_name, last_name, username, image_url, external_id,
-       public_metadata, private_metadata, created_at, updated_at, data, source, sync_version)
+      (id, primary_email, first_name, last_name, username, image_url, external_id, banned, locked,
+       last_sign_in_at, public_metadata, private_metadata, created_at, updated_at, data, source, sync_version)
   VALUES (
       CASE WHEN snapshot THEN baseline.str(u, 'user_id') ELSE baseline.str(u, 'id') END,
       CASE WHEN snapshot THEN identifier ELSE
@@ -110,8 +110,10 @@ BEGIN
                                         THEN u -> 'email_addresses' END) a
          WHERE baseline.str(a, 'id') = baseline.str(u, 'primary_email_address_id') LIMIT 1) END,
       baseline.str(u, 'first_name'), baseline.str(u, 'last_name'),
-      CASE WHEN NOT snapshot THEN baseline.str(u, 'username') END, baseline.str(u, 'image_url'),
+      baseline.str(u, 'username'), baseline.str(u, 'image_url'),
       CASE WHEN NOT snapshot THEN baseline.istr(u, 'external_id') END,
+      (u -> 'banned')::boolean, CASE WHEN NOT snapshot THEN (u -> 'locked')::boolean END,
+      CASE WHEN NOT snapshot THEN baseline.ts(baseline.ms(u, 'last_sign_in_at')) END,
       NULLIF(u -> 'public_metadata', 'null'), NULLIF(u -> 'private_metadata', 'null'),
       CASE WHEN NOT snapshot THEN baseline.ts(baseline.ms(u, 'created_at')) END,
       CASE WHEN NOT snapshot THEN baseline.ts(baseline.ms(u, 'updated_at')) END,
@@ -121,7 +123,8 @@ BEGIN
   ON CONFLICT (id) DO UPDATE SET
       primary_email = excluded.primary_email, first_name = excluded.first_name,
       last_name = excluded.last_name, username = excluded.username, image_url = excluded.image_url,
-      external_id = excluded.external_id, public_metadata = excluded.public_metadata,
+      external_id = excluded.external_id, banned = excluded.banned, locked = excluded.locked,
+      last_sign_in_at = excluded.last_sign_in_at, public_metadata = excluded.public_metadata,
       private_metadata = excluded.private_metadata, created_at = excluded.created_at,
       updated_at = excluded.updated_at, data = excluded.data, source = excluded.source,
       sync_version = excluded.sync_version
@@ -145,9 +148,9 @@ BEGIN
   total := baseline.merge_organization(m -> 'organization', 0, event_ms)
          + baseline.merge_user(m -> 'public_user_data', event_ms, m);
   INSERT INTO baseline.memberships AS t
-      (id, organization_id, user_id, role, permissions, public_metadata, private_metadata,
+      (id, organization_id, user_id, role, role_name, permissions, public_metadata, private_metadata,
        created_at, updated_at, deleted_at, data, sync_version)
-  VALUES (mem_id, org_id, usr_id, baseline.str(m, 'role'),
+  VALUES (mem_id, org_id, usr_id, baseline.str(m, 'role'), baseline.str(m, 'role_name'),
           ARRAY(SELECT p #>> '{}'
                 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(m -> 'permissions') = 'array'
                                                THEN m -> 'permissions' END) p
@@ -159,7 +162,7 @@ BEGIN
           m, baseline.version(1, m, event_ms, m))
   ON CONFLICT (id) DO UPDATE SET
       organization_id = excluded.organization_id, user_id = excluded.user_id, role = excluded.role,
-      permissions = excluded.permissions, public_metadata = excluded.public_metadata,
+      role_name = excluded.role_name, permissions = excluded.permissions, public_metadata = excluded.public_metadata,
       private_metadata = excluded.private_metadata, created_at = excluded.created_at,
       updated_at = excluded.updated_at, deleted_at = LEAST(t.deleted_at, excluded.deleted_at),
       data = excluded.data, sync_version = excluded.sync_version
