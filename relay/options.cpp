@@ -1,0 +1,119 @@
+#include "options.hpp"
+
+#include <libpq-fe.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace relay {
+
+namespace {
+
+const char* kUsage =
+    "usage: orgsync-relay [serve] [options]\n"
+    "\n"
+    "Receives Clerk webhooks (sent through Svix) and hands them to\n"
+    "orgsync.handle_events() in PostgreSQL: the deliveries waiting at the same\n"
+    "moment go in one transaction, each answered with its own result.\n"
+    "\n"
+    "  --listen HOST:PORT       address to listen on (port 0: any free port)\n"
+    "                           [ORGSYNC_RELAY_LISTEN, default 127.0.0.1:8787]\n"
+    "  --database-url CONNINFO  libpq connection string or URI\n"
+    "                           [ORGSYNC_RELAY_DATABASE_URL, default empty: PG* variables]\n"
+    "  --pool N                 database connections, each with its worker\n"
+    "                           [ORGSYNC_RELAY_POOL, default 1]\n"
+    "  --batch N                deliveries per transaction, at the most (1: one each,\n"
+    "                           with handle_event, in parallel over the pool)\n"
+    "                           [ORGSYNC_RELAY_BATCH, default 64]\n"
+    "  --max-body BYTES         largest accepted body\n"
+    "                           [ORGSYNC_RELAY_MAX_BODY, default 1048576]\n"
+    "  --select-one             benchmark floor: POST /webhooks runs SELECT 1 instead\n"
+    "  --help                   show this help\n"
+    "\n"
+    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n";
+
+bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
+  out = std::stoull(s);
+  return out >= lo && out <= hi;
+}
+
+// Applies one setting (name without the dashes); false when its value is malformed.
+bool apply(Options& opt, const std::string& name, const std::string& value) {
+  unsigned long long n;
+  if (name == "listen") {
+    auto colon = value.rfind(':');
+    if (colon == std::string::npos || colon == 0) return false;
+    std::string host = value.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (!parse_number(value.substr(colon + 1), 0, 65535, n)) return false;
+    opt.host = host;
+    opt.port = static_cast<int>(n);
+  } else if (name == "database-url") {
+    opt.database_url = value;
+  } else if (name == "pool") {
+    if (!parse_number(value, 1, 1000, n)) return false;
+    opt.pool = static_cast<int>(n);
+  } else if (name == "batch") {
+    if (!parse_number(value, 1, 1000, n)) return false;
+    opt.batch = static_cast<size_t>(n);
+  } else {  // max-body: the callers pass known names only
+    if (!parse_number(value, 1, 1ULL << 30, n)) return false;
+    opt.max_body = static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+Options parse_options(int argc, char** argv, int first) {
+  Options opt;
+  auto die = [](const std::string& what) {
+    std::fprintf(stderr, "orgsync-relay: %s\n\n%s", what.c_str(), kUsage);
+    std::exit(2);
+  };
+  const char* env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},
+                          {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
+                          {"ORGSYNC_RELAY_POOL", "pool"},
+                          {"ORGSYNC_RELAY_BATCH", "batch"},
+                          {"ORGSYNC_RELAY_MAX_BODY", "max-body"}};
+  for (auto& e : env) {
+    const char* v = std::getenv(e[0]);
+    if (v && !apply(opt, e[1], v)) die(std::string("bad value in ") + e[0]);
+  }
+  for (int i = first; i < argc; i++) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (arg == "--select-one") {
+      opt.select_one = true;
+      continue;
+    }
+    std::string name = arg.substr(0, arg.find('=')), value;
+    if (name != "--listen" && name != "--database-url" && name != "--pool" && name != "--batch" && name != "--max-body")
+      die("unknown option " + name);
+    if (name.size() < arg.size()) {
+      value = arg.substr(name.size() + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      die("missing value for " + arg);
+    }
+    if (!apply(opt, name.substr(2), value)) die("bad value for " + name + ": " + value);
+  }
+  if (!opt.database_url.empty()) {
+    char* err = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(opt.database_url.c_str(), &err);
+    if (!parsed) {
+      std::string msg = err ? err : "out of memory";
+      PQfreemem(err);
+      die("bad --database-url: " + msg);
+    }
+    PQconninfoFree(parsed);
+  }
+  return opt;
+}
+
+}  // namespace relay

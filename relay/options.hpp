@@ -1,0 +1,25 @@
+// `orgsync-relay serve`'s settings: from the environment, then from flags.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace relay {
+
+struct Options {
+  std::string host = "127.0.0.1";
+  int port = 8787;
+  std::string database_url;  // empty: libpq reads the PG* environment
+  // One: handle_events calls take turns inside Postgres anyway; more workers
+  // only split the waiting deliveries into smaller batches (bench/relay/README.md).
+  int pool = 1;
+  size_t batch = 64;  // deliveries per handle_events call, at the most
+  size_t max_body = 1 << 20;
+  bool select_one = false;  // benchmark floor: SELECT 1 instead of handle_event
+};
+
+// Reads the environment, then argv[first..argc). Exits 0 after --help, 2 on a
+// bad setting.
+Options parse_options(int argc, char** argv, int first);
+
+}  // namespace relay

@@ -1,0 +1,85 @@
+#include "webhook_handler.hpp"
+
+#include <algorithm>
+
+#include "text.hpp"
+
+namespace relay {
+
+namespace {
+
+// Genuine deliveries carry a few hundred bytes of headers; all of them go to
+// Postgres with the body, so their total is capped like the body's size.
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
+
+// The request headers as a JSON object with lower-cased names; when a header
+// repeats, the first occurrence wins. False when a header is not UTF-8.
+bool headers_json(const Request& req, std::string& out) {
+  out = "{";
+  std::vector<std::string> seen;
+  for (const auto& [name, value] : req.headers) {
+    std::string key = ascii_lower(name);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+    if (!valid_utf8(key) || !valid_utf8(value)) return false;
+    if (out.size() > 1) out += ',';
+    append_json_string(out, key);
+    out += ':';
+    append_json_string(out, value);
+    seen.push_back(std::move(key));
+  }
+  out += '}';
+  return true;
+}
+
+Response method_not_allowed(const char* allow) {
+  Response res = error_response(405, "method not allowed");
+  res.headers.emplace_back("Allow", allow);
+  return res;
+}
+
+Response answer(const Outcome& o) {
+  if (o.status != 200) {
+    Response res = error_response(o.status, o.error, o.sqlstate);
+    res.notes.batch = o.batch;
+    return res;
+  }
+  Response res;
+  res.body = o.json;
+  res.notes.batch = o.batch;
+  res.notes.outcome = o.result;
+  return res;
+}
+
+}  // namespace
+
+void WebhookHandler::handle(Request req, const Respond& respond) {
+  const std::string prefix = "/webhooks/";
+  std::string endpoint = req.path.rfind(prefix, 0) == 0 ? req.path.substr(prefix.size()) : "";
+  if (req.path == "/webhooks" || (!endpoint.empty() && endpoint.find('/') == std::string::npos)) {
+    if (req.method != "POST") return respond(method_not_allowed("POST"));
+    respond(webhook(req, endpoint.empty() ? "default" : endpoint));
+  } else if (req.path == "/healthz") {
+    if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD"));
+    respond(answer(batcher_.probe()));
+  } else {
+    respond(error_response(404, "not found"));
+  }
+}
+
+Response WebhookHandler::webhook(Request& req, std::string endpoint) {
+  if (req.multipart()) return error_response(415, "a delivery is a JSON body, not multipart form data");
+  size_t header_bytes = 0;
+  for (const auto& [name, value] : req.headers) header_bytes += name.size() + value.size();
+  if (header_bytes > kMaxHeaderBytes)
+    return error_response(431, "request headers larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
+  // A genuine delivery is UTF-8 JSON; anything else cannot be a text parameter.
+  if (!valid_utf8(req.body)) return error_response(400, "body is not valid UTF-8 text (or contains NUL bytes)");
+  std::string headers;
+  if (!headers_json(req, headers)) return error_response(400, "a request header is not valid UTF-8");
+  if (!valid_utf8(endpoint)) return error_response(400, "endpoint name is not valid UTF-8");
+  // The floor is one unbatched round trip per request.
+  if (select_one_) return answer(batcher_.probe());
+  return answer(batcher_.deliver(std::move(headers), std::move(req.body), std::move(endpoint)));
+}
+
+}  // namespace relay

@@ -1,0 +1,25 @@
+// The relay's routes: POST /webhooks[/ENDPOINT] hands a delivery to the
+// batcher and answers with its outcome; GET /healthz asks the database.
+#pragma once
+
+#include "batcher.hpp"
+#include "http.hpp"
+
+namespace relay {
+
+class WebhookHandler {
+ public:
+  // `select_one`: the benchmark floor, SELECT 1 instead of handle_event.
+  WebhookHandler(Batcher& batcher, bool select_one) : batcher_(batcher), select_one_(select_one) {}
+
+  // Every method on every path comes through here.
+  void handle(Request req, const Respond& respond);
+
+ private:
+  Response webhook(Request& req, std::string endpoint);
+
+  Batcher& batcher_;
+  const bool select_one_;
+};
+
+}  // namespace relay
