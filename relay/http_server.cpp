@@ -1,6 +1,6 @@
 #include "http_server.hpp"
 
-#include <httplib.h>
+#include "httplib.hpp"
 
 #include <sys/socket.h>
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "version.hpp"
+
 namespace relay {
 
 namespace {
@@ -28,6 +30,7 @@ const char* kUsage =
     "  --max-body BYTES         largest accepted body\n"
     "                           [ORGSYNC_RELAY_MAX_BODY, default 1048576]\n"
     "  --select-one             benchmark floor: POST /webhooks runs SELECT 1 instead\n"
+    "  --version                print the version\n"
     "  --help                   show this help\n"
     "\n"
     "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n";
@@ -85,6 +88,10 @@ Options parse_options(int argc, char** argv, int first) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    if (arg == "--version") {
+      std::printf("orgsync-relay %s\n", kVersion);
       std::exit(0);
     }
     if (arg == "--select-one") {
