@@ -10,8 +10,7 @@ namespace relay {
 
 namespace {
 
-// How long a delivery may wait for a database worker, or a probe for a
-// connection; then 503 and Svix retries.
+// How long a job may wait for a database worker; then 503 and Svix retries.
 constexpr std::chrono::seconds kPoolWait(5);
 
 // The benchmark floor and /healthz: a round trip, nothing written.
@@ -80,10 +79,10 @@ void append_int32(std::string& out, uint32_t value) {
 // array_recv reads): one dimension, no NULLs, then each element's length and
 // bytes, taken as they are. A jsonb element starts with its format version, 1.
 constexpr uint32_t kTextOid = 25, kJsonbOid = 3802;
-std::string binary_array(const std::vector<Delivery*>& batch, std::string Delivery::*field, uint32_t element_type) {
+std::string binary_array(const Jobs& batch, std::string Job::*field, uint32_t element_type) {
   bool jsonb = element_type == kJsonbOid;
   size_t size = 20;
-  for (const Delivery* d : batch) size += 4 + jsonb + (d->*field).size();
+  for (const auto& d : batch) size += 4 + jsonb + (*d.*field).size();
   std::string out;
   out.reserve(size);
   append_int32(out, 1);  // dimensions
@@ -91,8 +90,8 @@ std::string binary_array(const std::vector<Delivery*>& batch, std::string Delive
   append_int32(out, element_type);
   append_int32(out, uint32_t(batch.size()));
   append_int32(out, 1);  // lower bound
-  for (const Delivery* d : batch) {
-    const std::string& value = d->*field;
+  for (const auto& d : batch) {
+    const std::string& value = *d.*field;
     append_int32(out, uint32_t(value.size() + jsonb));
     if (jsonb) out += '\x01';
     out += value;
@@ -100,122 +99,154 @@ std::string binary_array(const std::vector<Delivery*>& batch, std::string Delive
   return out;
 }
 
-// Wakes the request thread; `d` may be gone as soon as this returns.
-void answer(Delivery* d, Outcome o, size_t batch) {
-  o.batch = batch;
-  d->outcome.set_value(std::move(o));
+void answer_all(const Jobs& batch, const Outcome& o) {
+  for (const auto& job : batch) job->answer(o);
 }
 
 }  // namespace
 
-// ------------------------------------------------------ pending deliveries
+// ------------------------------------------------------------ pending jobs
 
-void PendingDeliveries::push(Delivery* d) {
+void PendingJobs::push(std::unique_ptr<Job> job) {
+  bool first;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.push_back(d);
+    first = queue_.empty();
+    queue_.push_back(std::move(job));
   }
   ready_.notify_one();
+  if (first) changed_.notify_all();
 }
 
-bool PendingDeliveries::withdraw(Delivery* d) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = std::find(queue_.begin(), queue_.end(), d);
-  if (it == queue_.end()) return false;
-  queue_.erase(it);
-  return true;
-}
-
-std::vector<Delivery*> PendingDeliveries::take(size_t max, bool wait) {
-  std::vector<Delivery*> batch;
+Jobs PendingJobs::take(size_t max, bool wait) {
+  Jobs batch;
   std::unique_lock<std::mutex> lock(mu_);
   if (wait) ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
   if (queue_.empty()) return batch;
-  const Delivery* oldest = queue_.front();
-  for (auto it = queue_.begin(); it != queue_.end() && batch.size() < max;) {
-    if ((*it)->endpoint == oldest->endpoint) {
-      batch.push_back(*it);
-      it = queue_.erase(it);
-    } else {
-      ++it;
+  if (queue_.front()->probe) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  } else {
+    const std::string endpoint = queue_.front()->endpoint;
+    for (auto it = queue_.begin(); it != queue_.end() && batch.size() < max;) {
+      if (!(*it)->probe && (*it)->endpoint == endpoint) {
+        batch.push_back(std::move(*it));
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
     }
   }
-  // What is left (another endpoint, or past `max`) may have had its wake-up
-  // spent on this worker.
+  // What is left (a probe, another endpoint, or past `max`) may have had its
+  // wake-up spent on this worker.
   bool left = !queue_.empty();
   lock.unlock();
   if (left) ready_.notify_one();
   return batch;
 }
 
-void PendingDeliveries::stop() {
+Jobs PendingJobs::expired(std::chrono::steady_clock::duration age, bool wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    Jobs out;
+    auto now = std::chrono::steady_clock::now();
+    // Oldest first: the queue stays in order of arrival.
+    while (!queue_.empty() && now - queue_.front()->queued >= age) {
+      out.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    if (!out.empty() || stopping_ || !wait) return out;
+    if (queue_.empty())
+      changed_.wait(lock);
+    else
+      changed_.wait_until(lock, queue_.front()->queued + age);
+  }
+}
+
+void PendingJobs::stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
   ready_.notify_all();
+  changed_.notify_all();
 }
 
 // ------------------------------------------------------------------ batcher
 
-Batcher::Batcher(const std::string& conninfo, int pool, size_t batch)
-    : batch_(batch), pool_(conninfo, pool, "orgsync-relay") {
-  for (int i = 0; i < pool; i++) workers_.emplace_back([this] { work(); });
+Batcher::Batcher(const std::string& conninfo, int workers, size_t batch) : batch_(batch) {
+  int failed = 0;
+  std::string error;
+  for (int i = 0; i < workers; i++) {
+    connections_.push_back(std::make_unique<pg::Connection>(conninfo, "orgsync-relay"));
+    // A connection that failed is tried again when a job needs it.
+    if (!connections_.back()->ok()) failed++, error = connections_.back()->error();
+  }
+  if (failed) log_event("connect_failed", {{"connections", std::to_string(failed)}, {"error", error}});
+  for (auto& c : connections_) workers_.emplace_back([this, &c] { work(*c); });
+  expiry_ = std::thread([this] { expire(); });
 }
 
 Batcher::~Batcher() {
   pending_.stop();
   for (auto& t : workers_) t.join();
+  expiry_.join();
 }
 
-Outcome Batcher::deliver(std::string headers, std::string body, std::string endpoint) {
-  Delivery d{std::move(headers), std::move(body), std::move(endpoint), {}};
-  auto outcome = d.outcome.get_future();
-  pending_.push(&d);
-  if (outcome.wait_for(kPoolWait) == std::future_status::timeout && pending_.withdraw(&d))
-    return failure(503, "database unavailable: no database worker free in time");
-  return outcome.get();
+void Batcher::deliver(std::string headers, std::string body, std::string endpoint, Answer answer) {
+  auto job = std::make_unique<Job>();
+  job->headers = std::move(headers);
+  job->body = std::move(body);
+  job->endpoint = std::move(endpoint);
+  job->answer = std::move(answer);
+  enqueue(std::move(job));
 }
 
-Outcome Batcher::probe() {
-  std::string error;
-  auto conn = pool_.acquire(kPoolWait, error);
-  if (!conn) return failure(503, "database unavailable: " + error);
-  pg::Result r = conn->run(kSelectOne, nullptr);
-  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) return failure(503, "database unavailable: " + conn->error());
-  Outcome o;
-  o.status = 200;
-  o.json = R"({"status":"ok"})";
-  return o;
+void Batcher::probe(Answer answer) {
+  auto job = std::make_unique<Job>();
+  job->probe = true;
+  job->answer = std::move(answer);
+  enqueue(std::move(job));
 }
 
-// A database worker, one per pool connection: each call sends every delivery
-// waiting for one endpoint (up to the batch size).
-void Batcher::work() {
+void Batcher::enqueue(std::unique_ptr<Job> job) {
+  job->queued = std::chrono::steady_clock::now();
+  pending_.push(std::move(job));
+}
+
+// Jobs no worker took within kPoolWait: 503, and Svix retries.
+void Batcher::expire() {
   for (;;) {
-    std::vector<Delivery*> batch = pending_.take(batch_, true);
+    Jobs late = pending_.expired(kPoolWait, true);
+    if (late.empty()) return;  // stopped
+    answer_all(late, failure(503, "database unavailable: no database worker free in time"));
+  }
+}
+
+// A database worker: each call sends every delivery waiting for one endpoint
+// (up to the batch size), or one probe.
+void Batcher::work(pg::Connection& c) {
+  for (;;) {
+    Jobs batch = pending_.take(batch_, true);
     if (batch.empty()) return;  // stopped
-    std::string error;
-    auto conn = pool_.acquire(kPoolWait, error);
-    if (conn) {
-      serve(*conn, std::move(batch));
+    if (c.ensure()) {
+      serve(c, std::move(batch));
     } else {
-      for (Delivery* d : batch) answer(d, failure(503, "database unavailable: " + error), 0);
+      answer_all(batch, failure(503, "database unavailable: " + c.error()));
     }
   }
 }
 
-// Calls for `batch`, then for what waits by the time each call returns, while
-// nothing else needs the connection. Each call goes out before the previous
-// one's deliveries are answered, so that Postgres works on it while their
-// request threads wake up.
-void Batcher::serve(pg::Connection& c, std::vector<Delivery*> batch) {
+// Calls for `batch`, then for what waits by the time each call returns. Each
+// call goes out before the previous one's jobs are answered, so that Postgres
+// works on it while their answers are written.
+void Batcher::serve(pg::Connection& c, Jobs batch) {
   pg::Result sent = send_call(c, batch);
   while (!batch.empty()) {
     pg::Result r = c.receive(std::move(sent));
-    std::vector<Delivery*> next;
+    Jobs next;
     // Not after a failure: settle() may then need the connection itself.
-    if (has_rows(r.get(), batch.size()) && !pool_.awaited()) {
+    if (has_rows(r.get(), batch.size())) {
       next = pending_.take(batch_, false);
       if (!next.empty()) sent = send_call(c, next);
     }
@@ -224,35 +255,50 @@ void Batcher::serve(pg::Connection& c, std::vector<Delivery*> batch) {
   }
 }
 
-// Answers each delivery of `batch` from `r`, the result of its call. When the
-// call failed as a whole, other than by a lost connection (one delivery that
-// makes it raise, say), each delivery goes again alone, so that one cannot
-// fail its neighbours and a 2xx still means committed.
-void Batcher::settle(pg::Connection& c, const std::vector<Delivery*>& batch, const PGresult* r) {
+// Answers each job of `batch` from `r`, the result of its call. When a call
+// of deliveries failed as a whole, other than by a lost connection (one
+// delivery that makes it raise, say), each delivery goes again alone, so that
+// one cannot fail its neighbours and a 2xx still means committed.
+void Batcher::settle(pg::Connection& c, Jobs& batch, const PGresult* r) {
+  if (batch.front()->probe) {
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+      return answer_all(batch, failure(503, "database unavailable: " + c.error()));
+    Outcome ok;
+    ok.status = 200;
+    ok.json = R"({"status":"ok"})";
+    return answer_all(batch, ok);
+  }
   if (has_rows(r, batch.size())) {
-    for (size_t i = 0; i < batch.size(); i++) answer(batch[i], outcome_of_row(r, static_cast<int>(i)), batch.size());
+    for (size_t i = 0; i < batch.size(); i++) {
+      Outcome o = outcome_of_row(r, static_cast<int>(i));
+      o.batch = batch.size();
+      batch[i]->answer(std::move(o));
+    }
     return;
   }
   Outcome failed = outcome_of_error(r, c);
-  if (batch.size() == 1 || c.lost(r)) {
-    for (Delivery* d : batch) answer(d, failed, batch.size());
-    return;
-  }
+  failed.batch = batch.size();
+  if (batch.size() == 1 || c.lost(r)) return answer_all(batch, failed);
   log_event("batch_failed",
             {{"deliveries", std::to_string(batch.size())}, {"sqlstate", failed.sqlstate}, {"error", failed.error}});
-  for (Delivery* d : batch) settle(c, {d}, c.receive(send_call(c, {d})).get());
+  for (auto& job : batch) {
+    Jobs alone;
+    alone.push_back(std::move(job));
+    settle(c, alone, c.receive(send_call(c, alone)).get());
+  }
 }
 
 // Sends the call for `batch` (see pg::Connection::send()).
-pg::Result Batcher::send_call(pg::Connection& c, const std::vector<Delivery*>& batch) {
+pg::Result Batcher::send_call(pg::Connection& c, const Jobs& batch) {
+  const Job& first = *batch.front();
+  if (first.probe) return c.send(kSelectOne, nullptr);
   if (batch_ == 1) {
-    const Delivery* d = batch.front();
-    const char* params[] = {d->headers.c_str(), d->body.c_str(), d->endpoint.c_str()};
+    const char* params[] = {first.headers.c_str(), first.body.c_str(), first.endpoint.c_str()};
     return c.send(kHandleEvent, params);
   }
-  std::string headers = binary_array(batch, &Delivery::headers, kJsonbOid);
-  std::string bodies = binary_array(batch, &Delivery::body, kTextOid);
-  const char* params[] = {headers.data(), bodies.data(), batch.front()->endpoint.c_str()};
+  std::string headers = binary_array(batch, &Job::headers, kJsonbOid);
+  std::string bodies = binary_array(batch, &Job::body, kTextOid);
+  const char* params[] = {headers.data(), bodies.data(), first.endpoint.c_str()};
   const int lengths[] = {int(headers.size()), int(bodies.size()), 0};
   return c.send(kHandleEvents, params, lengths);
 }

@@ -43,6 +43,8 @@ Response error_response(int status, const std::string& error, const std::string&
 
 // Called once per request, from any thread, with its response.
 using Respond = std::function<void(Response)>;
-using Handler = std::function<void(Request, Respond)>;
+// Takes a whole request (it may move the body out) and answers it through
+// Respond, now or later.
+using Handler = std::function<void(Request&, Respond)>;
 
 }  // namespace relay

@@ -1,35 +1,95 @@
-// The HTTP front: accepts connections, reads requests within the limits and
-// hands each whole request to the handler.
+// The HTTP/1.1 front: one thread and epoll for every connection. It reads
+// each request without blocking, within a deadline for the whole request, and
+// hands only complete requests to the handler; the handler answers whenever
+// it has the outcome, from any thread, and the loop writes the response. A
+// slow or idle connection costs a little memory, never a thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "http.hpp"
 
-namespace httplib {
-class Server;
-}
-
 namespace relay {
+
+// A connection's request, from its first byte to its last, must arrive
+// within kRequestTimeout; a connection waiting for a request (new or kept
+// alive) is closed after kIdleTimeout; a response must be taken by the
+// client within kWriteTimeout.
+constexpr std::chrono::seconds kRequestTimeout(10), kIdleTimeout(60), kWriteTimeout(10);
+// Open connections at the most (fewer when the process may open fewer files);
+// past it, idle ones are closed to make room, and new ones wait in the
+// listen backlog.
+constexpr size_t kMaxConnections = 4096;
 
 class HttpServer {
  public:
-  // `threads`: requests served at once; `max_body`: the largest body read (413 past it).
-  HttpServer(Handler handler, size_t threads, size_t max_body);
+  using Clock = std::chrono::steady_clock;
+  // Told of every response as it is sent, with how long since the request's
+  // first byte; runs on the server's thread.
+  using Observer = std::function<void(const Request&, const Response&, Clock::duration)>;
+
+  // `max_body`: the largest body read (413 past it).
+  HttpServer(Handler handler, Observer observer, size_t max_body);
   ~HttpServer();
 
-  // The port bound (port 0: any free one), or -1.
+  // Listens; the port bound (port 0: any free one), or -1.
   int bind(const std::string& host, int port);
-  // Serves until stop(); returns once every request in flight has been answered.
-  bool run();
-  // Closes the listener; callable from any thread.
+  // Serves until stop(); then answers the requests in flight (and any being
+  // received, within their deadline) and returns.
+  void run();
+  // Closes the listener at once and lets run() finish; callable from any thread.
   void stop();
 
+  // Requests handed to the handler and not answered yet.
+  size_t in_flight() const { return in_flight_; }
+
  private:
+  struct Connection;
+  struct Answer {
+    int fd;
+    uint64_t id;
+    Response response;
+  };
+
+  void accept_all();
+  void on_event(Connection& c, uint32_t events);
+  void read_requests(Connection& c);
+  void start_request(Connection& c);
+  void respond(Connection& c, Response res, bool request_read);
+  void write_out(Connection& c);
+  void after_response(Connection& c);
+  void linger(Connection& c);
+  void close_connection(Connection& c);
+  void post(int fd, uint64_t id, Response res);
+  void take_answers();
+  void check_deadlines();
+  bool make_room();
+  void watch_listener(bool on);
+
   Handler handler_;
-  std::unique_ptr<httplib::Server> svr_;
-  int listener_ = -1;
+  Observer observer_;
+  const size_t max_body_;
+  size_t max_connections_ = kMaxConnections;
+  int epoll_ = -1, wake_ = -1;
+  std::atomic<int> listener_{-1};
+  bool listening_ = false;
+  std::atomic<bool> stopping_{false};
+  std::unordered_map<int, std::unique_ptr<Connection>> connections_;
+  uint64_t next_id_ = 1;
+  std::atomic<size_t> in_flight_{0};
+
+  std::mutex answers_mu_;
+  std::vector<Answer> answers_;  // from the handler, for the loop to send
+  bool wake_pending_ = false;
 };
 
 }  // namespace relay

@@ -1,7 +1,5 @@
 #include "postgres.hpp"
 
-#include "log.hpp"
-
 namespace relay::pg {
 
 Connection::Connection(const std::string& conninfo, const char* application_name) {
@@ -57,49 +55,6 @@ Result Connection::receive(Result sent) {
 }
 
 bool Connection::lost(const PGresult* r) const { return !ok() || !PQresultErrorField(r, PG_DIAG_SQLSTATE); }
-
-Pool::Pool(const std::string& conninfo, int size, const char* application_name) {
-  int failed = 0;
-  std::string error;
-  for (int i = 0; i < size; i++) {
-    conns_.push_back(std::make_unique<Connection>(conninfo, application_name));
-    if (!conns_.back()->ok()) failed++, error = conns_.back()->error();
-    free_.push_back(conns_.back().get());
-  }
-  if (failed) log_event("connect_failed", {{"connections", std::to_string(failed)}, {"error", error}});
-}
-
-Pool::Lease Pool::acquire(std::chrono::milliseconds wait, std::string& error) {
-  std::unique_lock<std::mutex> lock(mu_);
-  waiting_++;
-  bool freed = freed_.wait_for(lock, wait, [&] { return !free_.empty(); });
-  waiting_--;
-  if (!freed) {
-    error = "no database connection free in time";
-    return Lease(nullptr, Return{this});
-  }
-  Lease conn(free_.back(), Return{this});
-  free_.pop_back();
-  lock.unlock();
-  if (!conn->ensure()) {
-    error = conn->error();
-    return Lease(nullptr, Return{this});
-  }
-  return conn;
-}
-
-bool Pool::awaited() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return waiting_ > 0;
-}
-
-void Pool::release(Connection* c) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(c);
-  }
-  freed_.notify_one();
-}
 
 // Lost or refused connections, serialization failures and deadlocks, lock and
 // statement timeouts, read-only transactions (a standby), shutdowns,

@@ -4,13 +4,9 @@
 
 #include <libpq-fe.h>
 
-#include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <vector>
 
 namespace relay::pg {
 
@@ -55,35 +51,6 @@ class Connection {
  private:
   PGconn* pg_;
   std::set<const Statement*> prepared_;  // on this session; cleared by a reconnect
-};
-
-// A fixed set of connections lent out one request or worker at a time.
-class Pool {
- public:
-  struct Return {
-    Pool* pool;
-    void operator()(Connection* c) const { pool->release(c); }
-  };
-  using Lease = std::unique_ptr<Connection, Return>;
-
-  Pool(const std::string& conninfo, int size, const char* application_name);
-
-  // A working connection, or null with `error` set when none frees up within
-  // `wait` or the database cannot be reached.
-  Lease acquire(std::chrono::milliseconds wait, std::string& error);
-
-  // True while a caller of acquire() waits: a lease held from one call to the
-  // next should then be given back.
-  bool awaited();
-
- private:
-  void release(Connection* c);
-
-  std::vector<std::unique_ptr<Connection>> conns_;
-  std::vector<Connection*> free_;
-  int waiting_ = 0;  // callers of acquire() waiting for a connection
-  std::mutex mu_;
-  std::condition_variable freed_;
 };
 
 // The HTTP status for a statement that failed with SQLSTATE `s`: 503 exactly

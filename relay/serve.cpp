@@ -29,12 +29,8 @@ int serve(int argc, char** argv, int first) {
 
   Batcher batcher(opt.database_url, opt.pool, opt.batch);
   WebhookHandler webhooks(batcher, opt.select_one);
-  // Twice the pool: idle keep-alive connections also hold a thread, and must
-  // not starve requests that could use a free database connection; plus a
-  // batch, so that a full one can gather while every connection is busy.
-  size_t threads = 2 * static_cast<size_t>(opt.pool) + opt.batch;
-  HttpServer server([&webhooks](Request req, Respond respond) { webhooks.handle(std::move(req), respond); }, threads,
-                    opt.max_body);
+  HttpServer server([&webhooks](Request& req, Respond respond) { webhooks.handle(req, std::move(respond)); },
+                    log_request, opt.max_body);
 
   int port = server.bind(opt.host, opt.port);
   if (port < 0) {
@@ -55,7 +51,8 @@ int serve(int argc, char** argv, int first) {
 
   // Returns once stopped and every request in flight has been answered; the
   // workers stop and the connections close when `batcher` goes out of scope.
-  return server.run() ? 0 : 1;
+  server.run();
+  return 0;
 }
 
 }  // namespace relay

@@ -8,10 +8,6 @@ namespace relay {
 
 namespace {
 
-// Genuine deliveries carry a few hundred bytes of headers; all of them go to
-// Postgres with the body, so their total is capped like the body's size.
-constexpr size_t kMaxHeaderBytes = 64 * 1024;
-
 // The request headers as a JSON object with lower-cased names; when a header
 // repeats, the first occurrence wins. False when a header is not UTF-8.
 bool headers_json(const Request& req, std::string& out) {
@@ -37,7 +33,7 @@ Response method_not_allowed(const char* allow) {
   return res;
 }
 
-Response answer(const Outcome& o) {
+Response response_of(const Outcome& o) {
   if (o.status != 200) {
     Response res = error_response(o.status, o.error, o.sqlstate);
     res.notes.batch = o.batch;
@@ -50,36 +46,38 @@ Response answer(const Outcome& o) {
   return res;
 }
 
+// The batcher's answer, turned into the response.
+Answer answering(Respond respond) {
+  return [respond = std::move(respond)](Outcome o) { respond(response_of(o)); };
+}
+
 }  // namespace
 
-void WebhookHandler::handle(Request req, const Respond& respond) {
+void WebhookHandler::handle(Request& req, Respond respond) {
   const std::string prefix = "/webhooks/";
   std::string endpoint = req.path.rfind(prefix, 0) == 0 ? req.path.substr(prefix.size()) : "";
   if (req.path == "/webhooks" || (!endpoint.empty() && endpoint.find('/') == std::string::npos)) {
     if (req.method != "POST") return respond(method_not_allowed("POST"));
-    respond(webhook(req, endpoint.empty() ? "default" : endpoint));
+    webhook(req, endpoint.empty() ? "default" : endpoint, std::move(respond));
   } else if (req.path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD"));
-    respond(answer(batcher_.probe()));
+    batcher_.probe(answering(std::move(respond)));
   } else {
     respond(error_response(404, "not found"));
   }
 }
 
-Response WebhookHandler::webhook(Request& req, std::string endpoint) {
-  if (req.multipart()) return error_response(415, "a delivery is a JSON body, not multipart form data");
-  size_t header_bytes = 0;
-  for (const auto& [name, value] : req.headers) header_bytes += name.size() + value.size();
-  if (header_bytes > kMaxHeaderBytes)
-    return error_response(431, "request headers larger than " + std::to_string(kMaxHeaderBytes) + " bytes");
+void WebhookHandler::webhook(Request& req, std::string endpoint, Respond respond) {
+  if (req.multipart()) return respond(error_response(415, "a delivery is a JSON body, not multipart form data"));
   // A genuine delivery is UTF-8 JSON; anything else cannot be a text parameter.
-  if (!valid_utf8(req.body)) return error_response(400, "body is not valid UTF-8 text (or contains NUL bytes)");
+  if (!valid_utf8(req.body))
+    return respond(error_response(400, "body is not valid UTF-8 text (or contains NUL bytes)"));
   std::string headers;
-  if (!headers_json(req, headers)) return error_response(400, "a request header is not valid UTF-8");
-  if (!valid_utf8(endpoint)) return error_response(400, "endpoint name is not valid UTF-8");
+  if (!headers_json(req, headers)) return respond(error_response(400, "a request header is not valid UTF-8"));
+  if (!valid_utf8(endpoint)) return respond(error_response(400, "endpoint name is not valid UTF-8"));
   // The floor is one unbatched round trip per request.
-  if (select_one_) return answer(batcher_.probe());
-  return answer(batcher_.deliver(std::move(headers), std::move(req.body), std::move(endpoint)));
+  if (select_one_) return batcher_.probe(answering(std::move(respond)));
+  batcher_.deliver(std::move(headers), std::move(req.body), std::move(endpoint), answering(std::move(respond)));
 }
 
 }  // namespace relay

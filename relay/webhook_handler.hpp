@@ -13,10 +13,10 @@ class WebhookHandler {
   WebhookHandler(Batcher& batcher, bool select_one) : batcher_(batcher), select_one_(select_one) {}
 
   // Every method on every path comes through here.
-  void handle(Request req, const Respond& respond);
+  void handle(Request& req, Respond respond);
 
  private:
-  Response webhook(Request& req, std::string endpoint);
+  void webhook(Request& req, std::string endpoint, Respond respond);
 
   Batcher& batcher_;
   const bool select_one_;

@@ -428,6 +428,48 @@ test('with its one connection kept busy by deliveries, healthz still gets it bet
   assert.ok(statuses.length > 100 && statuses.every((s) => s === 200), `${statuses.length} deliveries`);
 });
 
+test('300 slowloris connections hold up neither a delivery nor /healthz, and get 408 at their deadline', async () => {
+  const r = await startRelay('--pool', '1');
+  const { port } = new URL(r.url);
+  // Each sends a request's first line, then a header line every 2 s: never
+  // idle long enough for a per-read timeout, never a complete request.
+  const attackers = await Promise.all(Array.from({ length: 300 }, () => new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write('POST /webhooks HTTP/1.1\r\nHost: relay\r\n');
+      resolve(socket);
+    });
+    socket.received = '';
+    socket.on('data', (d) => { socket.received += d; });
+    socket.gone = new Promise((done) => socket.on('close', done));
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  })));
+  let line = 0;
+  const drip = setInterval(() => {
+    line++;
+    for (const s of attackers) if (!s.destroyed) s.write(`x-drip-${line}: ${line}\r\n`);
+  }, 2000);
+  try {
+    await sleep(500); // for the relay to take them all in
+    const { id, body } = newUser();
+    const delivered = await fetch(r.url + '/webhooks', {
+      method: 'POST', headers: signed(body, { id }), body, signal: AbortSignal.timeout(4000),
+    });
+    assert.equal(delivered.status, 200, 'a genuine delivery is answered while the attack goes on');
+    assert.equal((await delivered.json()).status, 'applied');
+    const health = await fetch(r.url + '/healthz', { signal: AbortSignal.timeout(4000) });
+    assert.equal(health.status, 200, '/healthz too');
+    await health.arrayBuffer();
+    // The whole request has a deadline (10 s), however often a byte arrives.
+    await Promise.race([Promise.all(attackers.map((s) => s.gone)),
+      sleep(20000).then(() => { throw new Error('slowloris connections still open after 20 s'); })]);
+    assert.ok(attackers.every((s) => s.received.startsWith('HTTP/1.1 408 ')), attackers[0].received);
+  } finally {
+    clearInterval(drip);
+    for (const s of attackers) s.destroy();
+  }
+});
+
 test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with every event applied', async () => {
   const users = Array.from({ length: 60 }, newUser);
   const seen = [];
