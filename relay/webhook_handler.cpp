@@ -33,9 +33,17 @@ Response method_not_allowed(const char* allow) {
   return res;
 }
 
+// A failure as the sender is told it: orgsync's own words about the delivery
+// (401, 400), else only that the database failed and whether to retry. The
+// details (libpq's, which name the server's socket; the server's, which may
+// name its tables) go to the log alone.
 Response response_of(const Outcome& o) {
   if (o.status != 200) {
-    Response res = error_response(o.status, o.error, o.sqlstate);
+    const char* general = o.status == 503   ? "database unavailable, retry later"
+                          : o.status >= 500 ? "the database failed on this delivery"
+                                            : nullptr;
+    Response res = error_response(o.status, general ? general : o.error, o.sqlstate);
+    if (general) res.notes.error = o.error;
     res.notes.batch = o.batch;
     return res;
   }

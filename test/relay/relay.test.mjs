@@ -473,6 +473,7 @@ test('300 slowloris connections hold up neither a delivery nor /healthz, and get
 test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with every event applied', async () => {
   const users = Array.from({ length: 60 }, newUser);
   const seen = [];
+  const unavailable = new Set(); // the bodies of 503 answers
 
   // Like Svix: each delivery is retried (freshly signed) until it gets a 2xx.
   async function deliver({ id, body }) {
@@ -481,7 +482,8 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
       try {
         const res = await fetch(relay.url + '/webhooks', { method: 'POST', headers: signed(body, { id }), body });
         status = res.status;
-        await res.arrayBuffer();
+        if (status === 503) unavailable.add(await res.text());
+        else await res.arrayBuffer();
       } catch { /* retried below */ }
       seen.push(status);
       if (status >= 200 && status < 300) return;
@@ -500,13 +502,18 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
   const health = await fetch(relay.url + '/healthz');
   assert.equal(health.status, 503);
   assert.ok(health.headers.get('retry-after'));
-  await health.arrayBuffer();
+  unavailable.add(await health.text());
   await sleep(300);
   cluster('start', dir, String(pgPort));
   await sender;
 
   assert.ok(seen.includes(503));
   assert.deepEqual([...new Set(seen)].sort(), [200, 503], 'only 200s and 503s, never a crash');
+  // What libpq said (the server's socket path, say) is for the log, not the sender.
+  assert.deepEqual([...new Set([...unavailable].map((b) => JSON.parse(b).error))], ['database unavailable, retry later'],
+    [...unavailable].join('\n'));
+  for (const body of unavailable) assert.doesNotMatch(body, /\/|socket|PGSQL|connection|server|terminat/i, body);
+  assert.match(relay.log, / status=503 .*error=".*(socket|connection|terminat)/, 'the log has the details');
   const rows = await sql(`SELECT count(*)::int AS n FROM orgsync.events WHERE id = ANY($1) AND status = 'applied'`,
     [users.map((u) => u.id)]);
   assert.equal(rows[0].n, users.length);
@@ -609,7 +616,8 @@ test('a delivery that fails its whole batch fails alone: its neighbours are stil
     responses.forEach((res, i) => {
       if (burst[i] === poison) {
         assert.equal(res.status, 500, JSON.stringify(res.json));
-        assert.equal(res.json.error, 'poisoned delivery');
+        assert.deepEqual(res.json, { error: 'the database failed on this delivery', sqlstate: 'P0001' },
+          'the database\'s message goes to the log, not to the sender');
       } else {
         assert.equal(res.status, 200, JSON.stringify(res.json));
         assert.equal(res.json.status, 'applied');
@@ -622,6 +630,7 @@ test('a delivery that fails its whole batch fails alone: its neighbours are stil
   assert.equal(await countEvents(neighbours.map((u) => u.id)), 12);
   assert.equal(await countEvents([poison.id]), 0);
   assert.match(r.log, /^event=batch_failed deliveries=13 sqlstate=P0001 error="poisoned delivery"$/m);
+  assert.match(r.log, / status=500 .*error="poisoned delivery"/m);
   // Each went again alone after the batch failed.
   assert.deepEqual(batchesOf(r, [...neighbours, poison].map((u) => u.id)), Array(13).fill(1));
 });
