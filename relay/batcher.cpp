@@ -18,7 +18,7 @@ const pg::Statement kSelectOne{"select_one", "SELECT 1", 0};
 // --batch 1: one delivery per transaction, and transactions in parallel (no
 // turns); the same columns as kHandleEvents, so that one function reads both.
 const pg::Statement kHandleEvent{"handle_event",
-                                 "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
+                                 "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error', r->>'reason' "
                                  "FROM orgsync.handle_event($1::jsonb, $2, $3) AS r",
                                  3};
 // Otherwise deliveries for one endpoint, in one transaction: a row each, in
@@ -28,7 +28,7 @@ const pg::Statement kHandleEvent{"handle_event",
 // a literal twice, a character at a time, unescaping every quote of the JSON.
 const int kBinaryArraysTextEndpoint[] = {1, 1, 0};
 const pg::Statement kHandleEvents{"handle_events",
-                                  "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error' "
+                                  "SELECT r::text, r->>'status', r->>'sqlstate', r->>'error', r->>'reason' "
                                   "FROM orgsync.handle_events($1::jsonb[], $2::text[], $3) WITH ORDINALITY AS t(r, n) "
                                   "ORDER BY n",
                                   3, kBinaryArraysTextEndpoint};
@@ -36,8 +36,19 @@ const pg::Statement kHandleEvents{"handle_events",
 Outcome failure(int status, std::string error, std::string sqlstate = "") {
   Outcome o;
   o.status = status;
+  o.result = "failed";
   o.error = std::move(error);
   o.sqlstate = std::move(sqlstate);
+  return o;
+}
+
+// A delivery orgsync refused (SQLSTATE 28000 and the check that failed, say),
+// or one for an endpoint without a secret (55000): rejected, for `reason`.
+Outcome refused(std::string sqlstate, std::string error, std::string reason) {
+  int status = pg::http_status_for_sqlstate(sqlstate);
+  Outcome o = failure(status, std::move(error), std::move(sqlstate));
+  if (o.sqlstate == "55000") reason = "unknown_endpoint";
+  if (!reason.empty()) o.result = "rejected", o.reason = std::move(reason);
   return o;
 }
 
@@ -53,10 +64,8 @@ Outcome outcome_of_row(const PGresult* r, int row) {
   }
   // handle_events' answer for a delivery that handle_event would have raised
   // an error on: answered as that error, whatever the size of its batch.
-  if (status == "rejected" && !PQgetisnull(r, row, 2)) {
-    std::string state = PQgetvalue(r, row, 2);
-    return failure(pg::http_status_for_sqlstate(state), PQgetvalue(r, row, 3), state);
-  }
+  if (status == "rejected" && !PQgetisnull(r, row, 2))
+    return refused(PQgetvalue(r, row, 2), PQgetvalue(r, row, 3), PQgetvalue(r, row, 4));
   return failure(500, "orgsync returned an unexpected status");
 }
 
@@ -64,7 +73,12 @@ Outcome outcome_of_error(const PGresult* r, const pg::Connection& c) {
   if (c.lost(r)) return failure(503, "database connection lost: " + c.error());
   const char* msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
   std::string state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  return failure(pg::http_status_for_sqlstate(state), msg ? msg : "database error", state);
+  // handle_event names the check a refused delivery failed in its DETAIL.
+  const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+  bool not_verified = state.compare(0, 2, "28") == 0;
+  bool orgsync_refused = not_verified || state == "22023" || state == "22004";
+  std::string reason = orgsync_refused && detail ? detail : not_verified ? "not_verified" : "";
+  return refused(state, msg ? msg : "database error", reason);
 }
 
 bool has_rows(const PGresult* r, size_t rows) {
@@ -182,7 +196,7 @@ Batcher::Batcher(const std::string& conninfo, int workers, size_t batch) : batch
     // A connection that failed is tried again when a job needs it.
     if (!connections_.back()->ok()) failed++, error = connections_.back()->error();
   }
-  if (failed) log_event("connect_failed", {{"connections", std::to_string(failed)}, {"error", error}});
+  if (failed) log_event(LogLevel::warn, "connect_failed", {number_field("connections", failed), {"error", error}});
   for (auto& c : connections_) workers_.emplace_back([this, &c] { work(*c); });
   expiry_ = std::thread([this] { expire(); });
 }
@@ -241,13 +255,24 @@ void Batcher::work(pg::Connection& c) {
 // call goes out before the previous one's jobs are answered, so that Postgres
 // works on it while their answers are written.
 void Batcher::serve(pg::Connection& c, Jobs batch) {
+  auto sent_at = std::chrono::steady_clock::now();
   pg::Result sent = send_call(c, batch);
   while (!batch.empty()) {
     pg::Result r = c.receive(std::move(sent));
+    if (log_enabled(LogLevel::debug)) {
+      std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - sent_at;
+      log_event(LogLevel::debug, "call",
+                {{"statement", batch.front()->probe ? "select_one"
+                               : batch_ == 1        ? "handle_event"
+                                                    : "handle_events"},
+                 number_field("jobs", static_cast<double>(batch.size())),
+                 number_field("duration_ms", took.count())});
+    }
     Jobs next;
     // Not after a failure: settle() may then need the connection itself.
     if (has_rows(r.get(), batch.size())) {
       next = pending_.take(batch_, false);
+      sent_at = std::chrono::steady_clock::now();
       if (!next.empty()) sent = send_call(c, next);
     }
     settle(c, batch, r.get());
@@ -279,8 +304,10 @@ void Batcher::settle(pg::Connection& c, Jobs& batch, const PGresult* r) {
   Outcome failed = outcome_of_error(r, c);
   failed.batch = batch.size();
   if (batch.size() == 1 || c.lost(r)) return answer_all(batch, failed);
-  log_event("batch_failed",
-            {{"deliveries", std::to_string(batch.size())}, {"sqlstate", failed.sqlstate}, {"error", failed.error}});
+  log_event(LogLevel::warn, "batch_failed",
+            {number_field("deliveries", static_cast<double>(batch.size())),
+             {"sqlstate", failed.sqlstate},
+             {"error", failed.error}});
   for (auto& job : batch) {
     Jobs alone;
     alone.push_back(std::move(job));

@@ -23,8 +23,11 @@ namespace relay {
 // was stored (200), else an error and the SQLSTATE behind it, if any.
 struct Outcome {
   int status = 0;
-  std::string json;    // the stored delivery's result
-  std::string result;  // its "status", for the log
+  std::string json;  // the stored delivery's result
+  // applied, duplicate, stale, ignored, invalid; rejected (for `reason`: a
+  // check orgsync made, or unknown_endpoint); failed
+  std::string result;
+  std::string reason;
   std::string error, sqlstate;
   size_t batch = 0;  // deliveries in the database call that answered it; 0: none
 };

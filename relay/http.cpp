@@ -30,4 +30,16 @@ Response error_response(int status, const std::string& error, const std::string&
   return res;
 }
 
+Response method_not_allowed(const char* allow) {
+  Response res = error_response(405, "method not allowed");
+  res.headers.emplace_back("Allow", allow);
+  return res;
+}
+
+Response refusal(int status, const std::string& reason, const std::string& error) {
+  Response res = error_response(status, error);
+  res.notes.reason = reason;
+  return res;
+}
+
 }  // namespace relay

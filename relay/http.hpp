@@ -24,8 +24,11 @@ struct Request {
 
 // What the request log says beyond the request and the status.
 struct RequestNotes {
-  size_t batch = 0;      // deliveries in the database call that answered it; 0: none
-  std::string outcome;   // the delivery's status, for the log
+  size_t batch = 0;  // deliveries in the database call that answered it; 0: none
+  // A delivery's: applied, duplicate, stale, ignored, invalid (stored), rejected
+  // (refused, for `reason`) or failed (the database failed or was unavailable).
+  std::string outcome;
+  std::string reason;    // one word: why it was refused
   std::string sqlstate;  // behind an error answer
   std::string error;     // server-side trouble, for the log
 };
@@ -40,6 +43,10 @@ struct Response {
 // A JSON error answer: {"error": ..., "sqlstate": ...}; a 503 tells the
 // sender when to retry.
 Response error_response(int status, const std::string& error, const std::string& sqlstate = "");
+// The same for a request refused, for `reason` (one word).
+Response refusal(int status, const std::string& reason, const std::string& error);
+// 405, with the methods the path allows.
+Response method_not_allowed(const char* allow);
 
 // Called once per request, from any thread, with its response.
 using Respond = std::function<void(Response)>;

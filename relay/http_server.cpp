@@ -121,7 +121,9 @@ int HttpServer::bind(const std::string& host, int port) {
 }
 
 void HttpServer::stop() {
-  // Refuses new connections now; the loop closes the listener.
+  if (stop_requested_.exchange(true)) return;
+  // Refuses new connections now; the loop closes the listener once it sees
+  // `stopping_`.
   shutdown(listener_, SHUT_RDWR);
   stopping_ = true;
   uint64_t one = 1;
@@ -227,8 +229,7 @@ void HttpServer::read_requests(Connection& c) {
     if (!c.in.empty()) {
       if (c.state == Connection::State::idle) start_request(c);
       RequestReader::Status status = c.reader.feed(c.in);
-      if (status == RequestReader::Status::failed)
-        return respond(c, error_response(c.reader.error_status(), c.reader.error()), false);
+      if (status == RequestReader::Status::failed) return respond(c, c.reader.refusal(), false);
       if (status == RequestReader::Status::complete) {
         c.state = Connection::State::handling;
         in_flight_++;
@@ -361,7 +362,8 @@ void HttpServer::check_deadlines() {
     if (it == connections_.end()) continue;
     Connection& c = *it->second;
     if (c.state == Connection::State::reading)
-      respond(c, error_response(408, "request not received within " + std::to_string(kRequestTimeout.count()) + " s"),
+      respond(c,
+              refusal(408, "timeout", "request not received within " + std::to_string(kRequestTimeout.count()) + " s"),
               false);
     else
       close_connection(c);  // idle, a response not taken, or done lingering

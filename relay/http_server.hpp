@@ -33,9 +33,10 @@ constexpr size_t kMaxConnections = 4096;
 class HttpServer {
  public:
   using Clock = std::chrono::steady_clock;
-  // Told of every response as it is sent, with how long since the request's
-  // first byte; runs on the server's thread.
-  using Observer = std::function<void(const Request&, const Response&, Clock::duration)>;
+  // Told of every response just before it is sent, with how long since the
+  // request's first byte (it may add to the response's notes); runs on the
+  // server's thread.
+  using Observer = std::function<void(const Request&, Response&, Clock::duration)>;
 
   // `max_body`: the largest body read (413 past it).
   HttpServer(Handler handler, Observer observer, size_t max_body);
@@ -82,7 +83,7 @@ class HttpServer {
   int epoll_ = -1, wake_ = -1;
   std::atomic<int> listener_{-1};
   bool listening_ = false;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stop_requested_{false}, stopping_{false};
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
   uint64_t next_id_ = 1;
   std::atomic<size_t> in_flight_{0};

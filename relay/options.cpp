@@ -29,11 +29,24 @@ const char* kUsage =
     "                           [ORGSYNC_RELAY_BATCH, default 64]\n"
     "  --max-body BYTES         largest accepted body\n"
     "                           [ORGSYNC_RELAY_MAX_BODY, default 1048576]\n"
+    "  --log-format text|json   one logfmt line, or one JSON object, per request and event\n"
+    "                           [ORGSYNC_RELAY_LOG_FORMAT, default text]\n"
+    "  --log-level LEVEL        debug, info, warn or error: the least logged\n"
+    "                           [ORGSYNC_RELAY_LOG_LEVEL, default info]\n"
     "  --select-one             benchmark floor: POST /webhooks runs SELECT 1 instead\n"
     "  --version                print the version\n"
     "  --help                   show this help\n"
     "\n"
     "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n";
+
+const char* const kValued[] = {"listen", "database-url", "pool", "batch", "max-body", "log-format", "log-level"};
+
+// A setting that takes a value.
+bool known(const std::string& name) {
+  for (const char* k : kValued)
+    if (name == k) return true;
+  return false;
+}
 
 bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
   if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
@@ -41,17 +54,24 @@ bool parse_number(const std::string& s, unsigned long long lo, unsigned long lon
   return out >= lo && out <= hi;
 }
 
+// HOST:PORT, or [HOST]:PORT for an IPv6 address.
+bool parse_address(const std::string& value, std::string& host, int& port) {
+  unsigned long long n;
+  auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string h = value.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (!parse_number(value.substr(colon + 1), 0, 65535, n)) return false;
+  host = h;
+  port = static_cast<int>(n);
+  return true;
+}
+
 // Applies one setting (name without the dashes); false when its value is malformed.
 bool apply(Options& opt, const std::string& name, const std::string& value) {
   unsigned long long n;
   if (name == "listen") {
-    auto colon = value.rfind(':');
-    if (colon == std::string::npos || colon == 0) return false;
-    std::string host = value.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    if (!parse_number(value.substr(colon + 1), 0, 65535, n)) return false;
-    opt.host = host;
-    opt.port = static_cast<int>(n);
+    return parse_address(value, opt.host, opt.port);
   } else if (name == "database-url") {
     opt.database_url = value;
   } else if (name == "pool") {
@@ -60,9 +80,15 @@ bool apply(Options& opt, const std::string& name, const std::string& value) {
   } else if (name == "batch") {
     if (!parse_number(value, 1, 1000, n)) return false;
     opt.batch = static_cast<size_t>(n);
-  } else {  // max-body: the callers pass known names only
+  } else if (name == "max-body") {
     if (!parse_number(value, 1, 1ULL << 30, n)) return false;
     opt.max_body = static_cast<size_t>(n);
+  } else if (name == "log-format") {
+    return parse_log_format(value, opt.log_format);
+  } else if (name == "log-level") {
+    return parse_log_level(value, opt.log_level);
+  } else {
+    return false;
   }
   return true;
 }
@@ -75,11 +101,10 @@ Options parse_options(int argc, char** argv, int first) {
     std::fprintf(stderr, "orgsync-relay: %s\n\n%s", what.c_str(), kUsage);
     std::exit(2);
   };
-  const char* env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},
-                          {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
-                          {"ORGSYNC_RELAY_POOL", "pool"},
-                          {"ORGSYNC_RELAY_BATCH", "batch"},
-                          {"ORGSYNC_RELAY_MAX_BODY", "max-body"}};
+  const char* env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},      {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
+                          {"ORGSYNC_RELAY_POOL", "pool"},          {"ORGSYNC_RELAY_BATCH", "batch"},
+                          {"ORGSYNC_RELAY_MAX_BODY", "max-body"},  {"ORGSYNC_RELAY_LOG_FORMAT", "log-format"},
+                          {"ORGSYNC_RELAY_LOG_LEVEL", "log-level"}};
   for (auto& e : env) {
     const char* v = std::getenv(e[0]);
     if (v && !apply(opt, e[1], v)) die(std::string("bad value in ") + e[0]);
@@ -99,8 +124,7 @@ Options parse_options(int argc, char** argv, int first) {
       continue;
     }
     std::string name = arg.substr(0, arg.find('=')), value;
-    if (name != "--listen" && name != "--database-url" && name != "--pool" && name != "--batch" && name != "--max-body")
-      die("unknown option " + name);
+    if (name.compare(0, 2, "--") != 0 || !known(name.substr(2))) die("unknown option " + name);
     if (name.size() < arg.size()) {
       value = arg.substr(name.size() + 1);
     } else if (i + 1 < argc) {

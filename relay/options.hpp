@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 
+#include "log.hpp"
+
 namespace relay {
 
 struct Options {
@@ -16,6 +18,8 @@ struct Options {
   size_t batch = 64;  // deliveries per handle_events call, at the most
   size_t max_body = 1 << 20;
   bool select_one = false;  // benchmark floor: SELECT 1 instead of handle_event
+  LogFormat log_format = LogFormat::text;
+  LogLevel log_level = LogLevel::info;
 };
 
 // Reads the environment, then argv[first..argc). Exits 0 after --help, 2 on a

@@ -56,6 +56,29 @@ Result Connection::receive(Result sent) {
 
 bool Connection::lost(const PGresult* r) const { return !ok() || !PQresultErrorField(r, PG_DIAG_SQLSTATE); }
 
+std::string describe_conninfo(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* options = conninfo.empty() ? PQconndefaults() : PQconninfoParse(conninfo.c_str(), &err);
+  PQfreemem(err);
+  if (!options) return "";
+  std::string out;
+  for (PQconninfoOption* o = options; o->keyword; o++) {
+    std::string key = o->keyword;
+    if (!o->val || key == "password") continue;
+    if (conninfo.empty() && key != "host" && key != "port" && key != "user" && key != "dbname") continue;
+    std::string value = o->val;
+    bool bare = !value.empty() && value.find_first_of(" '\\") == std::string::npos;
+    if (!bare) {
+      std::string quoted = "'";
+      for (char c : value) quoted += c == '\'' || c == '\\' ? std::string("\\") + c : std::string(1, c);
+      value = quoted + "'";
+    }
+    out += (out.empty() ? "" : " ") + key + "=" + value;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
 // Lost or refused connections, serialization failures and deadlocks, lock and
 // statement timeouts, read-only transactions (a standby), shutdowns,
 // exhausted resources, and an object not in the state needed yet (for

@@ -53,6 +53,11 @@ class Connection {
   std::set<const Statement*> prepared_;  // on this session; cleared by a reconnect
 };
 
+// `conninfo` (a connection string or URI; empty: the PG* environment's host,
+// port, user and database) as "key=value ...", without its password: fit for
+// a log.
+std::string describe_conninfo(const std::string& conninfo);
+
 // The HTTP status for a statement that failed with SQLSTATE `s`: 503 exactly
 // where a retry can help.
 int http_status_for_sqlstate(const std::string& s);

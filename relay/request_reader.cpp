@@ -81,7 +81,16 @@ bool next_line(const std::string& in, size_t& pos, std::string& line) {
   return true;
 }
 
+std::string larger_than(const char* what, size_t limit) {
+  return std::string(what) + " larger than " + std::to_string(limit) + " bytes";
+}
+
 }  // namespace
+
+Response RequestReader::refusal() const {
+  return relay::refusal(error_status_, error_status_ == 413 || error_status_ == 431 ? "too_large" : "malformed_request",
+                        error_);
+}
 
 RequestReader::Status RequestReader::fail(int status, std::string error) {
   error_status_ = status;
@@ -99,6 +108,7 @@ bool RequestReader::take_continue() {
 void RequestReader::reset() {
   stage_ = Stage::head;
   req_ = Request{};
+  http10_ = false;
   keep_alive_ = true;
   expect_continue_ = false;
   content_length_ = chunk_left_ = head_bytes_ = scanned_ = 0;
@@ -139,11 +149,10 @@ RequestReader::Status RequestReader::read_head(std::string& in) {
   }
   if (end == std::string::npos) {
     scanned_ = in.size();
-    if (in.size() > kMaxHeadBytes)
-      return fail(431, "request headers larger than " + std::to_string(kMaxHeadBytes) + " bytes");
+    if (in.size() > kMaxHeadBytes) return head_too_large(in);
     return Status::incomplete;
   }
-  if (end > kMaxHeadBytes) return fail(431, "request headers larger than " + std::to_string(kMaxHeadBytes) + " bytes");
+  if (end > kMaxHeadBytes) return head_too_large(in);
   head_bytes_ = end;
   // The head is whole: parse_head() says whether it is sound.
   std::string head = in.substr(0, end);
@@ -151,10 +160,15 @@ RequestReader::Status RequestReader::read_head(std::string& in) {
   return parse_head(head);
 }
 
-RequestReader::Status RequestReader::parse_head(const std::string& head) {
+// 431, with the request line read if it came whole, for the log.
+RequestReader::Status RequestReader::head_too_large(const std::string& in) {
   size_t pos = 0;
   std::string line;
-  next_line(head, pos, line);
+  if (next_line(in, pos, line)) parse_request_line(line);
+  return fail(431, larger_than("request headers", kMaxHeadBytes));
+}
+
+RequestReader::Status RequestReader::parse_request_line(const std::string& line) {
   size_t sp1 = line.find(' '), sp2 = line.rfind(' ');
   if (sp1 == std::string::npos || sp1 == sp2) return fail(400, "malformed request line");
   req_.method = line.substr(0, sp1);
@@ -166,6 +180,15 @@ RequestReader::Status RequestReader::parse_head(const std::string& head) {
     return fail(400, "malformed request line");
   if (version != "HTTP/1.1" && version != "HTTP/1.0") return fail(505, "only HTTP/1.0 and HTTP/1.1 are served");
   req_.path = path_of(target);
+  http10_ = version == "HTTP/1.0";
+  return Status::complete;
+}
+
+RequestReader::Status RequestReader::parse_head(const std::string& head) {
+  size_t pos = 0;
+  std::string line;
+  next_line(head, pos, line);
+  if (parse_request_line(line) == Status::failed) return Status::failed;
 
   while (next_line(head, pos, line) && !line.empty()) {
     if (line[0] == ' ' || line[0] == '\t') return fail(400, "folded header line");
@@ -179,7 +202,7 @@ RequestReader::Status RequestReader::parse_head(const std::string& head) {
     req_.headers.emplace_back(std::move(name), std::move(value));
   }
 
-  bool http10 = version == "HTTP/1.0";
+  bool http10 = http10_;
   std::string connection, length, encoding;
   bool lengths_differ = false, has_length = false, has_encoding = false;
   for (const auto& [name, value] : req_.headers) {
@@ -212,7 +235,7 @@ RequestReader::Status RequestReader::parse_head(const std::string& head) {
     if (length.empty() || length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos)
       return fail(400, "malformed Content-Length");
     content_length_ = std::stoull(length);
-    if (content_length_ > max_body_) return fail(413, "body larger than " + std::to_string(max_body_) + " bytes");
+    if (content_length_ > max_body_) return fail(413, larger_than("body", max_body_));
   }
   stage_ = Stage::body;
   return Status::complete;
@@ -236,7 +259,7 @@ RequestReader::Status RequestReader::read_chunked(std::string& in) {
       }
       chunk_left_ = std::stoull(line.substr(0, digits), nullptr, 16);
       if (chunk_left_ > max_body_ - req_.body.size()) {
-        result = fail(413, "body larger than " + std::to_string(max_body_) + " bytes");
+        result = fail(413, larger_than("body", max_body_));
         break;
       }
       stage_ = chunk_left_ ? Stage::chunk_data : Stage::trailers;
@@ -259,7 +282,7 @@ RequestReader::Status RequestReader::read_chunked(std::string& in) {
       bool whole = next_line(in, pos, line);
       head_bytes_ += (whole ? pos : in.size()) - before;
       if (head_bytes_ > kMaxHeadBytes) {
-        result = fail(431, "request headers larger than " + std::to_string(kMaxHeadBytes) + " bytes");
+        result = fail(431, larger_than("request headers", kMaxHeadBytes));
       } else if (whole && line.empty()) {
         stage_ = Stage::done;
         result = Status::complete;

@@ -29,9 +29,9 @@ class RequestReader {
   bool keep_alive() const { return keep_alive_; }
   // True once, when the client waits for "100 Continue" before its body.
   bool take_continue();
-  // After Status::failed: the status to answer (400, 413, 431, 501, 505) and why.
-  int error_status() const { return error_status_; }
-  const std::string& error() const { return error_; }
+  // After Status::failed: the answer (400, 413, 431, 501, 505), with a word
+  // for why (too_large, malformed_request) and a sentence.
+  Response refusal() const;
 
   // Ready for the next request on the same connection.
   void reset();
@@ -41,12 +41,15 @@ class RequestReader {
 
   Status fail(int status, std::string error);
   Status read_head(std::string& in);
+  Status head_too_large(const std::string& in);
+  Status parse_request_line(const std::string& line);
   Status parse_head(const std::string& head);
   Status read_chunked(std::string& in);
 
   const size_t max_body_;
   Stage stage_ = Stage::head;
   Request req_;
+  bool http10_ = false;
   bool keep_alive_ = true;
   bool expect_continue_ = false;
   size_t content_length_ = 0;

@@ -27,12 +27,6 @@ bool headers_json(const Request& req, std::string& out) {
   return true;
 }
 
-Response method_not_allowed(const char* allow) {
-  Response res = error_response(405, "method not allowed");
-  res.headers.emplace_back("Allow", allow);
-  return res;
-}
-
 // A failure as the sender is told it: orgsync's own words about the delivery
 // (401, 400), else only that the database failed and whether to retry. The
 // details (libpq's, which name the server's socket; the server's, which may
@@ -45,6 +39,8 @@ Response response_of(const Outcome& o) {
     Response res = error_response(o.status, general ? general : o.error, o.sqlstate);
     if (general) res.notes.error = o.error;
     res.notes.batch = o.batch;
+    res.notes.outcome = o.result;
+    res.notes.reason = o.reason;
     return res;
   }
   Response res;
@@ -52,6 +48,22 @@ Response response_of(const Outcome& o) {
   res.notes.batch = o.batch;
   res.notes.outcome = o.result;
   return res;
+}
+
+// A delivery the relay refuses itself.
+Response rejected(int status, const char* reason, const std::string& error) {
+  Response res = refusal(status, reason, error);
+  res.notes.outcome = "rejected";
+  return res;
+}
+
+// POST /webhooks and /webhooks/ENDPOINT: a delivery, for ENDPOINT or "default".
+bool delivery_path(const std::string& path, std::string& endpoint) {
+  const std::string prefix = "/webhooks/";
+  endpoint = path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : "";
+  if (path != "/webhooks" && (endpoint.empty() || endpoint.find('/') != std::string::npos)) return false;
+  if (endpoint.empty()) endpoint = "default";
+  return true;
 }
 
 // The batcher's answer, turned into the response.
@@ -62,11 +74,10 @@ Answer answering(Respond respond) {
 }  // namespace
 
 void WebhookHandler::handle(Request& req, Respond respond) {
-  const std::string prefix = "/webhooks/";
-  std::string endpoint = req.path.rfind(prefix, 0) == 0 ? req.path.substr(prefix.size()) : "";
-  if (req.path == "/webhooks" || (!endpoint.empty() && endpoint.find('/') == std::string::npos)) {
+  std::string endpoint;
+  if (delivery_path(req.path, endpoint)) {
     if (req.method != "POST") return respond(method_not_allowed("POST"));
-    webhook(req, endpoint.empty() ? "default" : endpoint, std::move(respond));
+    webhook(req, std::move(endpoint), std::move(respond));
   } else if (req.path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD"));
     batcher_.probe(answering(std::move(respond)));
@@ -76,16 +87,24 @@ void WebhookHandler::handle(Request& req, Respond respond) {
 }
 
 void WebhookHandler::webhook(Request& req, std::string endpoint, Respond respond) {
-  if (req.multipart()) return respond(error_response(415, "a delivery is a JSON body, not multipart form data"));
+  if (req.multipart())
+    return respond(rejected(415, "unsupported_type", "a delivery is a JSON body, not multipart form data"));
   // A genuine delivery is UTF-8 JSON; anything else cannot be a text parameter.
   if (!valid_utf8(req.body))
-    return respond(error_response(400, "body is not valid UTF-8 text (or contains NUL bytes)"));
+    return respond(rejected(400, "not_utf8", "body is not valid UTF-8 text (or contains NUL bytes)"));
   std::string headers;
-  if (!headers_json(req, headers)) return respond(error_response(400, "a request header is not valid UTF-8"));
-  if (!valid_utf8(endpoint)) return respond(error_response(400, "endpoint name is not valid UTF-8"));
+  if (!headers_json(req, headers)) return respond(rejected(400, "not_utf8", "a request header is not valid UTF-8"));
+  if (!valid_utf8(endpoint)) return respond(rejected(400, "not_utf8", "endpoint name is not valid UTF-8"));
   // The floor is one unbatched round trip per request.
   if (select_one_) return batcher_.probe(answering(std::move(respond)));
   batcher_.deliver(std::move(headers), std::move(req.body), std::move(endpoint), answering(std::move(respond)));
+}
+
+void WebhookHandler::note_refusal(const Request& req, Response& res) {
+  std::string endpoint;
+  if (res.notes.outcome.empty() && !res.notes.reason.empty() && req.method == "POST" &&
+      delivery_path(req.path, endpoint))
+    res.notes.outcome = "rejected";
 }
 
 }  // namespace relay

@@ -14,6 +14,9 @@ class WebhookHandler {
 
   // Every method on every path comes through here.
   void handle(Request& req, Respond respond);
+  // For a request the server refused before it was whole (too large, too
+  // slow, malformed): if it was a delivery, it was rejected.
+  static void note_refusal(const Request& req, Response& res);
 
  private:
   void webhook(Request& req, std::string endpoint, Respond respond);
