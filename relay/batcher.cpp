@@ -188,7 +188,8 @@ void PendingJobs::stop() {
 
 // ------------------------------------------------------------------ batcher
 
-Batcher::Batcher(const std::string& conninfo, int workers, size_t batch) : batch_(batch) {
+Batcher::Batcher(const std::string& conninfo, int workers, size_t batch, Metrics& metrics)
+    : batch_(batch), metrics_(metrics) {
   int failed = 0;
   std::string error;
   for (int i = 0; i < workers; i++) {
@@ -243,7 +244,10 @@ void Batcher::work(pg::Connection& c) {
   for (;;) {
     Jobs batch = pending_.take(batch_, true);
     if (batch.empty()) return;  // stopped
-    if (c.ensure()) {
+    unsigned reconnects = c.reconnects();
+    bool connected = c.ensure();
+    if (c.reconnects() != reconnects) metrics_.count_reconnect();
+    if (connected) {
       serve(c, std::move(batch));
     } else {
       answer_all(batch, failure(503, "database unavailable: " + c.error()));
@@ -293,10 +297,13 @@ void Batcher::settle(pg::Connection& c, Jobs& batch, const PGresult* r) {
     ok.json = R"({"status":"ok"})";
     return answer_all(batch, ok);
   }
+  metrics_.observe_batch(batch.size());
   if (has_rows(r, batch.size())) {
+    auto committed = std::chrono::steady_clock::now();
     for (size_t i = 0; i < batch.size(); i++) {
       Outcome o = outcome_of_row(r, static_cast<int>(i));
       o.batch = batch.size();
+      if (o.status == 200) metrics_.observe_commit(std::chrono::duration<double>(committed - batch[i]->queued).count());
       batch[i]->answer(std::move(o));
     }
     return;

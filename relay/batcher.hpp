@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "metrics.hpp"
 #include "postgres.hpp"
 
 namespace relay {
@@ -69,7 +70,7 @@ class Batcher {
  public:
   // `batch` 1: each delivery alone with handle_event, in parallel over the
   // `workers` connections.
-  Batcher(const std::string& conninfo, int workers, size_t batch);
+  Batcher(const std::string& conninfo, int workers, size_t batch, Metrics& metrics);
   // Once every job has been answered: the workers have nothing left.
   ~Batcher();
 
@@ -88,6 +89,7 @@ class Batcher {
   void expire();
 
   const size_t batch_;
+  Metrics& metrics_;
   std::vector<std::unique_ptr<pg::Connection>> connections_;
   PendingJobs pending_;
   std::vector<std::thread> workers_;

@@ -35,7 +35,8 @@ struct RequestNotes {
 
 struct Response {
   int status = 200;
-  std::string body;                                          // JSON
+  std::string content_type = "application/json";
+  std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type and Content-Length
   RequestNotes notes;
 };

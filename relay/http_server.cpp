@@ -190,6 +190,7 @@ void HttpServer::accept_all() {
     ev.data.fd = fd;
     epoll_ctl(epoll_, EPOLL_CTL_ADD, fd, &ev);
     connections_[fd] = std::move(c);
+    open_ = connections_.size();
   }
 }
 
@@ -290,7 +291,7 @@ void HttpServer::respond(Connection& c, Response res, bool request_read) {
   c.close_after = !request_read || !c.reader.keep_alive() || stopping_;
   std::string& out = c.out;
   out = "HTTP/1.1 " + std::to_string(res.status) + " " + reason_phrase(res.status) + "\r\n";
-  out += "Content-Type: application/json\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
+  out += "Content-Type: " + res.content_type + "\r\nContent-Length: " + std::to_string(res.body.size()) + "\r\n";
   for (const auto& [name, value] : res.headers) out += name + ": " + value + "\r\n";
   out += c.close_after ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n";
   if (req.method != "HEAD") out += res.body;
@@ -349,6 +350,7 @@ void HttpServer::close_connection(Connection& c) {
   int fd = c.fd;
   ::close(fd);  // also leaves the epoll set
   connections_.erase(fd);
+  open_ = connections_.size();
   if (!stopping_ && connections_.size() < max_connections_) watch_listener(true);
 }
 

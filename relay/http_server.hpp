@@ -50,8 +50,10 @@ class HttpServer {
   // Closes the listener at once and lets run() finish; callable from any thread.
   void stop();
 
-  // Requests handed to the handler and not answered yet.
+  // Requests handed to the handler and not answered yet; open connections.
+  // Callable from any thread.
   size_t in_flight() const { return in_flight_; }
+  size_t connections() const { return open_; }
 
  private:
   struct Connection;
@@ -86,7 +88,7 @@ class HttpServer {
   std::atomic<bool> stop_requested_{false}, stopping_{false};
   std::unordered_map<int, std::unique_ptr<Connection>> connections_;
   uint64_t next_id_ = 1;
-  std::atomic<size_t> in_flight_{0};
+  std::atomic<size_t> in_flight_{0}, open_{0};
 
   std::mutex answers_mu_;
   std::vector<Answer> answers_;  // from the handler, for the loop to send

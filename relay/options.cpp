@@ -20,6 +20,8 @@ const char* kUsage =
     "\n"
     "  --listen HOST:PORT       address to listen on (port 0: any free port)\n"
     "                           [ORGSYNC_RELAY_LISTEN, default 127.0.0.1:8787]\n"
+    "  --metrics-listen HOST:PORT  serve GET /metrics there, not on --listen\n"
+    "                           [ORGSYNC_RELAY_METRICS_LISTEN, default unset]\n"
     "  --database-url CONNINFO  libpq connection string or URI\n"
     "                           [ORGSYNC_RELAY_DATABASE_URL, default empty: PG* variables]\n"
     "  --pool N                 database connections, each with its worker\n"
@@ -37,9 +39,10 @@ const char* kUsage =
     "  --version                print the version\n"
     "  --help                   show this help\n"
     "\n"
-    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n";
+    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz, GET /metrics\n";
 
-const char* const kValued[] = {"listen", "database-url", "pool", "batch", "max-body", "log-format", "log-level"};
+const char* const kValued[] = {"listen", "metrics-listen", "database-url", "pool",
+                               "batch",  "max-body",       "log-format",   "log-level"};
 
 // A setting that takes a value.
 bool known(const std::string& name) {
@@ -72,6 +75,8 @@ bool apply(Options& opt, const std::string& name, const std::string& value) {
   unsigned long long n;
   if (name == "listen") {
     return parse_address(value, opt.host, opt.port);
+  } else if (name == "metrics-listen") {
+    return parse_address(value, opt.metrics_host, opt.metrics_port);
   } else if (name == "database-url") {
     opt.database_url = value;
   } else if (name == "pool") {
@@ -101,9 +106,13 @@ Options parse_options(int argc, char** argv, int first) {
     std::fprintf(stderr, "orgsync-relay: %s\n\n%s", what.c_str(), kUsage);
     std::exit(2);
   };
-  const char* env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},      {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
-                          {"ORGSYNC_RELAY_POOL", "pool"},          {"ORGSYNC_RELAY_BATCH", "batch"},
-                          {"ORGSYNC_RELAY_MAX_BODY", "max-body"},  {"ORGSYNC_RELAY_LOG_FORMAT", "log-format"},
+  const char* env[][2] = {{"ORGSYNC_RELAY_LISTEN", "listen"},
+                          {"ORGSYNC_RELAY_METRICS_LISTEN", "metrics-listen"},
+                          {"ORGSYNC_RELAY_DATABASE_URL", "database-url"},
+                          {"ORGSYNC_RELAY_POOL", "pool"},
+                          {"ORGSYNC_RELAY_BATCH", "batch"},
+                          {"ORGSYNC_RELAY_MAX_BODY", "max-body"},
+                          {"ORGSYNC_RELAY_LOG_FORMAT", "log-format"},
                           {"ORGSYNC_RELAY_LOG_LEVEL", "log-level"}};
   for (auto& e : env) {
     const char* v = std::getenv(e[0]);

@@ -11,6 +11,9 @@ namespace relay {
 struct Options {
   std::string host = "127.0.0.1";
   int port = 8787;
+  // GET /metrics on a listener of its own; unset (port -1): on the main one.
+  std::string metrics_host;
+  int metrics_port = -1;
   std::string database_url;  // empty: libpq reads the PG* environment
   // One: handle_events calls take turns inside Postgres anyway; more workers
   // only split the waiting deliveries into smaller batches (bench/relay/README.md).

@@ -26,6 +26,7 @@ bool Connection::ensure() {
   if (ok()) return true;
   PQreset(pg_);
   prepared_.clear();
+  if (ok()) reconnects_++;
   return ok();
 }
 

@@ -30,6 +30,8 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   bool ok() const { return PQstatus(pg_) == CONNECTION_OK; }
+  // How often ensure() has connected again after the session was lost.
+  unsigned reconnects() const { return reconnects_; }
   // Connected, reconnecting first when the server closed the session (a
   // restart, say); false when the database cannot be reached.
   bool ensure();
@@ -51,6 +53,7 @@ class Connection {
  private:
   PGconn* pg_;
   std::set<const Statement*> prepared_;  // on this session; cleared by a reconnect
+  unsigned reconnects_ = 0;
 };
 
 // `conninfo` (a connection string or URI; empty: the PG* environment's host,

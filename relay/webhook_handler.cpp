@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "metrics.hpp"
 #include "text.hpp"
 
 namespace relay {
@@ -81,6 +82,8 @@ void WebhookHandler::handle(Request& req, Respond respond) {
   } else if (req.path == "/healthz") {
     if (req.method != "GET" && req.method != "HEAD") return respond(method_not_allowed("GET, HEAD"));
     batcher_.probe(answering(std::move(respond)));
+  } else if (req.path == "/metrics" && metrics_) {
+    respond(metrics_response(req, *metrics_));
   } else {
     respond(error_response(404, "not found"));
   }

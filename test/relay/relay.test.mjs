@@ -568,6 +568,9 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
     [users.map((u) => u.userId)]);
   assert.equal(mirrored[0].n, users.length);
   assert.equal((await fetch(relay.url + '/healthz')).status, 200);
+  const { samples } = await scrape(relay.url + '/metrics');
+  assert.ok(samples.orgsync_relay_database_reconnects_total >= 1, 'the restart was counted');
+  assert.ok(samples['orgsync_relay_deliveries_total{outcome="failed"}'] >= 1, 'and the 503s while it was down');
 });
 
 test('SIGTERM: requests in flight and queued finish with 2xx, new connections are refused, exit 0', async () => {
@@ -688,6 +691,97 @@ test('--batch 1: one delivery per transaction, as before batching', async () => 
   const responses = await sendQueued(r, burst);
   assert.deepEqual(responses.map((res) => [res.status, res.json.status]), Array(6).fill([200, 'applied']));
   assert.deepEqual(batchesOf(r, burst.map((d) => d.id)), Array(6).fill(1));
+});
+
+// Prometheus' text format: the samples by name and labels, and each family's TYPE.
+function parseMetrics(text) {
+  const samples = {};
+  const types = {};
+  const helps = new Set();
+  for (const line of text.split('\n')) {
+    let m;
+    if ((m = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line))) types[m[1]] = m[2];
+    else if ((m = /^# HELP (\S+) \S/.exec(line))) helps.add(m[1]);
+    else if (line) {
+      m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+      assert.ok(m, `not a sample line: ${line}`);
+      samples[m[1] + (m[2] ?? '')] = Number(m[3]);
+    }
+  }
+  for (const name of Object.keys(types)) assert.ok(helps.has(name), `HELP for ${name}`);
+  return { samples, types };
+}
+
+async function scrape(url) {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  return parseMetrics(await res.text());
+}
+
+test('GET /metrics: counters move by exactly what was sent', async () => {
+  const r = await startRelay('--pool', '1', '--max-body', '4096');
+  const before = (await scrape(r.url + '/metrics')).samples;
+  const users = signedUsers(3);
+  for (const u of users) assert.equal((await post(r, u.body, u.headers)).status, 200);
+  assert.equal((await post(r, users[0].body, users[0].headers)).json.status, 'duplicate');
+  for (const u of signedUsers(2)) {
+    const forged = signed(u.body, { id: u.id, secret: 'whsec_' + randomBytes(24).toString('base64') });
+    assert.equal((await post(r, u.body, forged)).status, 401);
+  }
+  const big = JSON.stringify({ pad: 'x'.repeat(5000) });
+  assert.equal((await post(r, big, signed(big))).status, 413);
+  const { samples: after, types } = await scrape(r.url + '/metrics');
+  const moved = (name) => after[name] - (before[name] ?? 0);
+
+  assert.equal(types.orgsync_relay_http_requests_total, 'counter');
+  assert.equal(moved('orgsync_relay_http_requests_total{status="200"}'), 4 + 1, 'four deliveries and the first scrape');
+  assert.equal(moved('orgsync_relay_http_requests_total{status="401"}'), 2);
+  assert.equal(moved('orgsync_relay_http_requests_total{status="413"}'), 1);
+  assert.equal(types.orgsync_relay_deliveries_total, 'counter');
+  assert.equal(moved('orgsync_relay_deliveries_total{outcome="applied"}'), 3);
+  assert.equal(moved('orgsync_relay_deliveries_total{outcome="duplicate"}'), 1);
+  assert.equal(moved('orgsync_relay_deliveries_total{outcome="rejected"}'), 3);
+  assert.equal(moved('orgsync_relay_deliveries_total{outcome="failed"}'), 0);
+  assert.equal(moved('orgsync_relay_rejected_deliveries_total{reason="bad_signature"}'), 2);
+  assert.equal(moved('orgsync_relay_rejected_deliveries_total{reason="too_large"}'), 1);
+  assert.equal(moved('orgsync_relay_rejected_deliveries_total{reason="timestamp"}'), 0);
+
+  // One call per delivery that reached the database, each of 1, sent one at a time.
+  assert.equal(types.orgsync_relay_batch_size, 'histogram');
+  assert.equal(moved('orgsync_relay_batch_size_count'), 6);
+  assert.equal(moved('orgsync_relay_batch_size_sum'), 6);
+  assert.equal(moved('orgsync_relay_batch_size_bucket{le="1"}'), 6);
+  assert.equal(types.orgsync_relay_receipt_to_commit_seconds, 'histogram');
+  assert.equal(moved('orgsync_relay_receipt_to_commit_seconds_count'), 4, 'the four stored');
+  for (const h of ['orgsync_relay_batch_size', 'orgsync_relay_receipt_to_commit_seconds']) {
+    const buckets = Object.keys(after).filter((k) => k.startsWith(`${h}_bucket{`)).map((k) => after[k]);
+    assert.ok(buckets.every((v, i) => i === 0 || v >= buckets[i - 1]), `${h}: cumulative buckets`);
+    assert.equal(after[`${h}_bucket{le="+Inf"}`], after[`${h}_count`]);
+  }
+  assert.equal(moved('orgsync_relay_database_reconnects_total'), 0);
+  assert.equal(types.orgsync_relay_http_requests_in_flight, 'gauge');
+  assert.equal(after.orgsync_relay_http_requests_in_flight, 1, 'the scrape itself');
+  assert.ok(after.orgsync_relay_http_connections >= 1);
+  assert.equal(after['orgsync_relay_build_info{version="0.4.0"}'], 1);
+  assert.ok(Math.abs(after.process_start_time_seconds - Date.now() / 1000) < 600);
+});
+
+test('--metrics-listen: /metrics on its own address, not on the main one', async () => {
+  const metricsPort = await freePort();
+  const r = await startRelay('--pool', '1', '--metrics-listen', `127.0.0.1:${metricsPort}`);
+  const elsewhere = `http://127.0.0.1:${metricsPort}`;
+  const main = await fetch(r.url + '/metrics');
+  assert.equal(main.status, 404);
+  await main.arrayBuffer();
+  const { samples } = await scrape(elsewhere + '/metrics');
+  assert.equal(samples['orgsync_relay_http_requests_total{status="404"}'], 1, 'the main listener\'s 404');
+  assert.equal(samples['orgsync_relay_http_requests_total{status="200"}'], 0, 'scrapes are not counted');
+  const wrong = await fetch(elsewhere + '/metrics', { method: 'POST', body: '' });
+  assert.deepEqual([wrong.status, wrong.headers.get('allow')], [405, 'GET, HEAD']);
+  await wrong.arrayBuffer();
+  assert.equal((await fetch(elsewhere + '/webhooks', { method: 'POST', body: '{}' })).status, 404);
+  assert.match(r.log, new RegExp(` event=start .* metrics_listen=127\\.0\\.0\\.1:${metricsPort}$`, 'm'));
 });
 
 test('one logfmt line per request, without secrets, signatures or bodies', () => {
