@@ -1,7 +1,7 @@
 // End-to-end tests of relay/orgsync-relay: real Svix-signed Clerk deliveries
 // over HTTP into the orgsync extension in a throwaway cluster.
 
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,10 @@ const STATUSES = ['applied', 'duplicate', 'stale', 'ignored', 'invalid'];
 
 let dir, pgPort, pgConfig, relay;
 const relays = [];
+
+// Each test fails after two minutes rather than hanging the suite. A per-test
+// option, which Node 18 (Debian bookworm's) has; --test-timeout came later.
+const test = (name, fn) => nodeTest(name, { timeout: 120_000 }, fn);
 
 // ------------------------------------------------------------------ helpers
 
