@@ -364,9 +364,7 @@ void HttpServer::check_deadlines() {
     if (it == connections_.end()) continue;
     Connection& c = *it->second;
     if (c.state == Connection::State::reading)
-      respond(c,
-              refusal(408, "timeout", "request not received within " + std::to_string(kRequestTimeout.count()) + " s"),
-              false);
+      respond(c, c.reader.timed_out(c.in, kRequestTimeout), false);
     else
       close_connection(c);  // idle, a response not taken, or done lingering
   }

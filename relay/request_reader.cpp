@@ -162,10 +162,20 @@ RequestReader::Status RequestReader::read_head(std::string& in) {
 
 // 431, with the request line read if it came whole, for the log.
 RequestReader::Status RequestReader::head_too_large(const std::string& in) {
+  read_request_line(in);
+  return fail(431, larger_than("request headers", kMaxHeadBytes));
+}
+
+void RequestReader::read_request_line(const std::string& in) {
   size_t pos = 0;
   std::string line;
-  if (next_line(in, pos, line)) parse_request_line(line);
-  return fail(431, larger_than("request headers", kMaxHeadBytes));
+  if (stage_ == Stage::head && next_line(in, pos, line)) parse_request_line(line);
+}
+
+Response RequestReader::timed_out(const std::string& in, std::chrono::seconds limit) {
+  read_request_line(in);
+  fail(408, "request not received within " + std::to_string(limit.count()) + " s");
+  return relay::refusal(408, "timeout", error_);
 }
 
 RequestReader::Status RequestReader::parse_request_line(const std::string& line) {

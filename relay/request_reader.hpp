@@ -4,6 +4,7 @@
 // more than one request's worth of bytes.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 
@@ -33,6 +34,10 @@ class RequestReader {
   // for why (too_large, malformed_request) and a sentence.
   Response refusal() const;
 
+  // The answer when the request did not arrive whole within `limit`; `in`:
+  // what did, for the request line (in the log).
+  Response timed_out(const std::string& in, std::chrono::seconds limit);
+
   // Ready for the next request on the same connection.
   void reset();
 
@@ -42,6 +47,7 @@ class RequestReader {
   Status fail(int status, std::string error);
   Status read_head(std::string& in);
   Status head_too_large(const std::string& in);
+  void read_request_line(const std::string& in);
   Status parse_request_line(const std::string& line);
   Status parse_head(const std::string& head);
   Status read_chunked(std::string& in);

@@ -441,6 +441,57 @@ test('unknown paths get 404, wrong methods 405 with Allow', async () => {
   await res.arrayBuffer();
 });
 
+// Sends `chunks` on one connection (after each, waits for `until` to appear
+// in what came back, if given); resolves to all the relay sent once it
+// closed the connection.
+function exchange(r, chunks) {
+  const { port } = new URL(r.url);
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = net.connect(Number(port), '127.0.0.1', async () => {
+      for (const [bytes, until] of chunks) {
+        socket.write(bytes);
+        if (until) await waitFor(`"${until}"`, () => received.includes(until), 5000).catch(reject);
+      }
+    });
+    socket.setTimeout(5000, () => socket.destroy(new Error(`still open after: ${received}`)));
+    socket.on('data', (d) => { received += d; });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
+
+const statusLines = (text) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+test('HTTP/1.1 as written: pipelining, HTTP/1.0, Expect: 100-continue, malformed framing', async () => {
+  const pipelined = await exchange(relay, [[
+    'GET /healthz HTTP/1.1\r\nHost: r\r\n\r\nGET /nope HTTP/1.1\r\nHost: r\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: r\r\nConnection: close\r\n\r\n']]);
+  assert.deepEqual(statusLines(pipelined), [200, 404, 200], 'answered in order, on one connection');
+  assert.match(pipelined, /Content-Length: 15\r\nConnection: close\r\n\r\n$/, 'HEAD: the length, no body; then closed');
+
+  const http10 = await exchange(relay, [['GET /healthz HTTP/1.0\r\n\r\n']]);
+  assert.deepEqual(statusLines(http10), [200], 'HTTP/1.0 without keep-alive: closed after one');
+
+  const expecting = await exchange(relay, [
+    ['POST /nope HTTP/1.1\r\nHost: r\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+      '100 Continue'],
+    ['{}']]);
+  assert.deepEqual(statusLines(expecting), [100, 404]);
+
+  for (const [what, request, status] of [
+    ['a request line that is not one', 'NOT A REQUEST\r\n\r\n', 400],
+    ['Content-Length and Transfer-Encoding both', 'POST /webhooks HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+    ['two different Content-Lengths', 'POST /webhooks HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400],
+    ['a transfer coding other than chunked', 'POST /webhooks HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['HTTP/2.0 in a request line', 'GET /healthz HTTP/2.0\r\n\r\n', 505],
+    ['a malformed chunk', 'POST /webhooks HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
+  ]) {
+    const answer = await exchange(relay, [[request]]);
+    assert.deepEqual(statusLines(answer), [status], what);
+    assert.match(answer, /Connection: close\r\n\r\n\{"error":"[^"]+"\}$/, `${what}: a JSON error, then closed`);
+  }
+});
+
 test('healthz answers 200 while the database is up', async () => {
   const res = await fetch(relay.url + '/healthz');
   assert.equal(res.status, 200);
@@ -515,6 +566,9 @@ test('300 slowloris connections hold up neither a delivery nor /healthz, and get
     await Promise.race([Promise.all(attackers.map((s) => s.gone)),
       sleep(20000).then(() => { throw new Error('slowloris connections still open after 20 s'); })]);
     assert.ok(attackers.every((s) => s.received.startsWith('HTTP/1.1 408 ')), attackers[0].received);
+    const { samples } = await scrape(r.url + '/metrics');
+    assert.equal(samples['orgsync_relay_rejected_deliveries_total{reason="timeout"}'], 300);
+    assert.match(r.log, / level=info method=POST path=\/webhooks status=408 outcome=rejected duration_ms=[\d.]+ reason=timeout$/m);
   } finally {
     clearInterval(drip);
     for (const s of attackers) s.destroy();
@@ -738,33 +792,35 @@ test('GET /metrics: counters move by exactly what was sent', async () => {
   const { samples: after, types } = await scrape(r.url + '/metrics');
   const moved = (name) => after[name] - (before[name] ?? 0);
 
-  assert.equal(types.orgsync_relay_http_requests_total, 'counter');
-  assert.equal(moved('orgsync_relay_http_requests_total{status="200"}'), 4 + 1, 'four deliveries and the first scrape');
-  assert.equal(moved('orgsync_relay_http_requests_total{status="401"}'), 2);
-  assert.equal(moved('orgsync_relay_http_requests_total{status="413"}'), 1);
-  assert.equal(types.orgsync_relay_deliveries_total, 'counter');
-  assert.equal(moved('orgsync_relay_deliveries_total{outcome="applied"}'), 3);
-  assert.equal(moved('orgsync_relay_deliveries_total{outcome="duplicate"}'), 1);
-  assert.equal(moved('orgsync_relay_deliveries_total{outcome="rejected"}'), 3);
-  assert.equal(moved('orgsync_relay_deliveries_total{outcome="failed"}'), 0);
-  assert.equal(moved('orgsync_relay_rejected_deliveries_total{reason="bad_signature"}'), 2);
-  assert.equal(moved('orgsync_relay_rejected_deliveries_total{reason="too_large"}'), 1);
-  assert.equal(moved('orgsync_relay_rejected_deliveries_total{reason="timestamp"}'), 0);
-
-  // One call per delivery that reached the database, each of 1, sent one at a time.
-  assert.equal(types.orgsync_relay_batch_size, 'histogram');
-  assert.equal(moved('orgsync_relay_batch_size_count'), 6);
-  assert.equal(moved('orgsync_relay_batch_size_sum'), 6);
-  assert.equal(moved('orgsync_relay_batch_size_bucket{le="1"}'), 6);
-  assert.equal(types.orgsync_relay_receipt_to_commit_seconds, 'histogram');
-  assert.equal(moved('orgsync_relay_receipt_to_commit_seconds_count'), 4, 'the four stored');
+  // Each series against what was sent: four stored (and the first scrape)
+  // as 200, two forged as 401, one too large as 413; one database call for
+  // each delivery that reached the database, sent one at a time.
+  const expected = {
+    'orgsync_relay_http_requests_total{status="200"}': 4 + 1,
+    'orgsync_relay_http_requests_total{status="401"}': 2,
+    'orgsync_relay_http_requests_total{status="413"}': 1,
+    'orgsync_relay_deliveries_total{outcome="applied"}': 3,
+    'orgsync_relay_deliveries_total{outcome="duplicate"}': 1,
+    'orgsync_relay_deliveries_total{outcome="rejected"}': 3,
+    'orgsync_relay_deliveries_total{outcome="failed"}': 0,
+    'orgsync_relay_rejected_deliveries_total{reason="bad_signature"}': 2,
+    'orgsync_relay_rejected_deliveries_total{reason="too_large"}': 1,
+    'orgsync_relay_rejected_deliveries_total{reason="timestamp"}': 0,
+    orgsync_relay_batch_size_count: 6,
+    orgsync_relay_batch_size_sum: 6,
+    'orgsync_relay_batch_size_bucket{le="1"}': 6,
+    orgsync_relay_receipt_to_commit_seconds_count: 4,
+    orgsync_relay_database_reconnects_total: 0,
+  };
+  assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, moved(k)])), expected);
+  assert.deepEqual([types.orgsync_relay_http_requests_total, types.orgsync_relay_deliveries_total,
+    types.orgsync_relay_batch_size, types.orgsync_relay_receipt_to_commit_seconds,
+    types.orgsync_relay_http_requests_in_flight], ['counter', 'counter', 'histogram', 'histogram', 'gauge']);
   for (const h of ['orgsync_relay_batch_size', 'orgsync_relay_receipt_to_commit_seconds']) {
     const buckets = Object.keys(after).filter((k) => k.startsWith(`${h}_bucket{`)).map((k) => after[k]);
     assert.ok(buckets.every((v, i) => i === 0 || v >= buckets[i - 1]), `${h}: cumulative buckets`);
     assert.equal(after[`${h}_bucket{le="+Inf"}`], after[`${h}_count`]);
   }
-  assert.equal(moved('orgsync_relay_database_reconnects_total'), 0);
-  assert.equal(types.orgsync_relay_http_requests_in_flight, 'gauge');
   assert.equal(after.orgsync_relay_http_requests_in_flight, 1, 'the scrape itself');
   assert.ok(after.orgsync_relay_http_connections >= 1);
   assert.equal(after['orgsync_relay_build_info{version="0.4.0"}'], 1);
