@@ -145,13 +145,14 @@ void HttpServer::run() {
   bool wound_down = false;
   while (!(stopping_ && connections_.empty())) {
     if (stopping_ && !wound_down) {
-      // No new connections, and none kept waiting for a next request.
+      // No new connections, and none kept waiting for a next request (one
+      // whose next request has begun to arrive is answered).
       watch_listener(false);
       ::close(listener_);
       listener_ = -1;
       std::vector<int> idle;
       for (auto& [fd, c] : connections_)
-        if (c->state == Connection::State::idle && c->in.empty()) idle.push_back(fd);
+        if (c->state == Connection::State::idle && c->in.empty() && !c->readable) idle.push_back(fd);
       for (int fd : idle) close_connection(*connections_[fd]);
       wound_down = true;
       continue;
