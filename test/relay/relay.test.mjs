@@ -1,7 +1,7 @@
 // End-to-end tests of relay/orgsync-relay: real Svix-signed Clerk deliveries
 // over HTTP into the orgsync extension in a throwaway cluster.
 
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +23,10 @@ const STATUSES = ['applied', 'duplicate', 'stale', 'ignored', 'invalid'];
 
 let dir, pgPort, pgConfig, relay;
 const relays = [];
+
+// Each test fails after two minutes rather than hanging the suite. A per-test
+// option, which Node 18 (Debian bookworm's) has; --test-timeout came later.
+const test = (name, fn) => nodeTest(name, { timeout: 120_000 }, fn);
 
 // ------------------------------------------------------------------ helpers
 
@@ -275,13 +279,60 @@ test('deliveries that do not verify get 401 and store nothing', async () => {
     ['stale timestamp', body, stale],
     ['missing signature', body, unsigned],
   ];
-  for (const [what, b, headers] of attempts) {
-    const res = await post(relay, b, headers);
-    assert.equal(res.status, 401, `${what}: ${JSON.stringify(res.json)}`);
-    assert.match(res.json.sqlstate, /^28/, what);
-    assert.ok(res.json.error, what);
+  const reasons = ['no_matching_signature', 'no_matching_signature', 'timestamp_too_old', 'missing_signature'];
+  // --batch 1 sends each alone to handle_event, which names the check in its error's DETAIL.
+  const alone = await startRelay('--pool', '1', '--batch', '1');
+  for (const r of [relay, alone]) {
+    for (const [i, [what, b, headers]] of attempts.entries()) {
+      const res = await post(r, b, headers);
+      assert.equal(res.status, 401, `${what}: ${JSON.stringify(res.json)}`);
+      assert.match(res.json.sqlstate, /^28/, what);
+      assert.ok(res.json.error, what);
+      // The log says which check failed, never what was expected.
+      await waitFor('its log line', () => r.log.includes(`delivery_id=${headers['svix-id']} `));
+      const line = r.log.split('\n').find((l) => l.includes(`delivery_id=${headers['svix-id']} `));
+      assert.match(line, new RegExp(` status=401 delivery_id=\\S+ outcome=rejected .* reason=${reasons[i]} sqlstate=28000`),
+        `${what}: ${line}`);
+      r.log = r.log.replace(line, ''); // the same ids go to the second relay
+    }
   }
   assert.equal(await countEvents(attempts.map(([, , h]) => h['svix-id'])), 0);
+});
+
+test('--log-format json: one object per line, with the same fields; the password stays out of the log', async () => {
+  const conninfo = `host=${pgConfig.host} port=${pgPort} user=postgres dbname=postgres password=not-for-logs`;
+  const r = await startRelay('--pool', '1', '--log-format', 'json', '--log-level', 'debug', '--database-url', conninfo);
+  const [user] = signedUsers(1);
+  assert.equal((await post(r, user.body, user.headers)).status, 200);
+  const forged = signed(user.body);
+  assert.equal((await post(r, user.body + ' ', forged)).status, 401);
+  await waitFor('two request lines', () => (r.log.match(/"method"/g) || []).length === 2);
+  assert.ok(!r.log.includes('not-for-logs'), 'no password');
+  const lines = r.log.trim().split('\n').map((l) => JSON.parse(l));
+  for (const l of lines) {
+    assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(['debug', 'info', 'warn', 'error'].includes(l.level));
+  }
+  const start = lines.find((l) => l.event === 'start');
+  assert.equal(start.version, '0.4.0');
+  assert.equal(start.listen, new URL(r.url).host);
+  assert.equal(start.database, `user=postgres dbname=postgres host=${pgConfig.host} port=${pgPort}`);
+  assert.deepEqual([start.pool, start.batch], [1, 64]);
+  const applied = lines.find((l) => l.delivery_id === user.id);
+  assert.deepEqual({ ...applied, time: 0, duration_ms: 0 }, {
+    time: 0, level: 'info', method: 'POST', path: '/webhooks', status: 200, delivery_id: user.id,
+    outcome: 'applied', duration_ms: 0, batch: 1,
+  });
+  assert.equal(typeof applied.duration_ms, 'number');
+  const rejected = lines.find((l) => l.delivery_id === forged['svix-id']);
+  assert.deepEqual([rejected.status, rejected.outcome, rejected.reason, rejected.sqlstate],
+    [401, 'rejected', 'no_matching_signature', '28000']);
+  assert.ok(lines.some((l) => l.level === 'debug' && l.event === 'call' && l.jobs === 1), 'debug: each database call');
+
+  const quiet = await startRelay('--pool', '1', '--log-level', 'warn');
+  assert.equal((await fetch(quiet.url + '/healthz')).status, 200);
+  assert.equal((await fetch(quiet.url + '/nope')).status, 404);
+  assert.equal(quiet.log, '', 'info lines are below warn');
 });
 
 test('named endpoints: 503 until a secret is configured, then their own secret', async () => {
@@ -390,6 +441,57 @@ test('unknown paths get 404, wrong methods 405 with Allow', async () => {
   await res.arrayBuffer();
 });
 
+// Sends `chunks` on one connection (after each, waits for `until` to appear
+// in what came back, if given); resolves to all the relay sent once it
+// closed the connection.
+function exchange(r, chunks) {
+  const { port } = new URL(r.url);
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = net.connect(Number(port), '127.0.0.1', async () => {
+      for (const [bytes, until] of chunks) {
+        socket.write(bytes);
+        if (until) await waitFor(`"${until}"`, () => received.includes(until), 5000).catch(reject);
+      }
+    });
+    socket.setTimeout(5000, () => socket.destroy(new Error(`still open after: ${received}`)));
+    socket.on('data', (d) => { received += d; });
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+  });
+}
+
+const statusLines = (text) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+test('HTTP/1.1 as written: pipelining, HTTP/1.0, Expect: 100-continue, malformed framing', async () => {
+  const pipelined = await exchange(relay, [[
+    'GET /healthz HTTP/1.1\r\nHost: r\r\n\r\nGET /nope HTTP/1.1\r\nHost: r\r\n\r\nHEAD /healthz HTTP/1.1\r\nHost: r\r\nConnection: close\r\n\r\n']]);
+  assert.deepEqual(statusLines(pipelined), [200, 404, 200], 'answered in order, on one connection');
+  assert.match(pipelined, /Content-Length: 15\r\nConnection: close\r\n\r\n$/, 'HEAD: the length, no body; then closed');
+
+  const http10 = await exchange(relay, [['GET /healthz HTTP/1.0\r\n\r\n']]);
+  assert.deepEqual(statusLines(http10), [200], 'HTTP/1.0 without keep-alive: closed after one');
+
+  const expecting = await exchange(relay, [
+    ['POST /nope HTTP/1.1\r\nHost: r\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+      '100 Continue'],
+    ['{}']]);
+  assert.deepEqual(statusLines(expecting), [100, 404]);
+
+  for (const [what, request, status] of [
+    ['a request line that is not one', 'NOT A REQUEST\r\n\r\n', 400],
+    ['Content-Length and Transfer-Encoding both', 'POST /webhooks HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+    ['two different Content-Lengths', 'POST /webhooks HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}', 400],
+    ['a transfer coding other than chunked', 'POST /webhooks HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n', 501],
+    ['HTTP/2.0 in a request line', 'GET /healthz HTTP/2.0\r\n\r\n', 505],
+    ['a malformed chunk', 'POST /webhooks HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
+  ]) {
+    const answer = await exchange(relay, [[request]]);
+    assert.deepEqual(statusLines(answer), [status], what);
+    assert.match(answer, /Connection: close\r\n\r\n\{"error":"[^"]+"\}$/, `${what}: a JSON error, then closed`);
+  }
+});
+
 test('healthz answers 200 while the database is up', async () => {
   const res = await fetch(relay.url + '/healthz');
   assert.equal(res.status, 200);
@@ -413,7 +515,7 @@ test('with its one connection kept busy by deliveries, healthz still gets it bet
     }
   }));
   try {
-    await waitFor('deliveries in batches', () => / batch=4 /.test(r.log));
+    await waitFor('deliveries in batches', () => / batch=4( |$)/m.test(r.log));
     // A request waits 5 s for a connection, then gets 503; the load outlasts that.
     const started = Date.now();
     const health = await fetch(r.url + '/healthz');
@@ -428,9 +530,55 @@ test('with its one connection kept busy by deliveries, healthz still gets it bet
   assert.ok(statuses.length > 100 && statuses.every((s) => s === 200), `${statuses.length} deliveries`);
 });
 
+test('300 slowloris connections hold up neither a delivery nor /healthz, and get 408 at their deadline', async () => {
+  const r = await startRelay('--pool', '1');
+  const { port } = new URL(r.url);
+  // Each sends a request's first line, then a header line every 2 s: never
+  // idle long enough for a per-read timeout, never a complete request.
+  const attackers = await Promise.all(Array.from({ length: 300 }, () => new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write('POST /webhooks HTTP/1.1\r\nHost: relay\r\n');
+      resolve(socket);
+    });
+    socket.received = '';
+    socket.on('data', (d) => { socket.received += d; });
+    socket.gone = new Promise((done) => socket.on('close', done));
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  })));
+  let line = 0;
+  const drip = setInterval(() => {
+    line++;
+    for (const s of attackers) if (!s.destroyed) s.write(`x-drip-${line}: ${line}\r\n`);
+  }, 2000);
+  try {
+    await sleep(500); // for the relay to take them all in
+    const { id, body } = newUser();
+    const delivered = await fetch(r.url + '/webhooks', {
+      method: 'POST', headers: signed(body, { id }), body, signal: AbortSignal.timeout(4000),
+    });
+    assert.equal(delivered.status, 200, 'a genuine delivery is answered while the attack goes on');
+    assert.equal((await delivered.json()).status, 'applied');
+    const health = await fetch(r.url + '/healthz', { signal: AbortSignal.timeout(4000) });
+    assert.equal(health.status, 200, '/healthz too');
+    await health.arrayBuffer();
+    // The whole request has a deadline (10 s), however often a byte arrives.
+    await Promise.race([Promise.all(attackers.map((s) => s.gone)),
+      sleep(20000).then(() => { throw new Error('slowloris connections still open after 20 s'); })]);
+    assert.ok(attackers.every((s) => s.received.startsWith('HTTP/1.1 408 ')), attackers[0].received);
+    const { samples } = await scrape(r.url + '/metrics');
+    assert.equal(samples['orgsync_relay_rejected_deliveries_total{reason="timeout"}'], 300);
+    assert.match(r.log, / level=info method=POST path=\/webhooks status=408 outcome=rejected duration_ms=[\d.]+ reason=timeout$/m);
+  } finally {
+    clearInterval(drip);
+    for (const s of attackers) s.destroy();
+  }
+});
+
 test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with every event applied', async () => {
   const users = Array.from({ length: 60 }, newUser);
   const seen = [];
+  const unavailable = new Set(); // the bodies of 503 answers
 
   // Like Svix: each delivery is retried (freshly signed) until it gets a 2xx.
   async function deliver({ id, body }) {
@@ -439,7 +587,8 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
       try {
         const res = await fetch(relay.url + '/webhooks', { method: 'POST', headers: signed(body, { id }), body });
         status = res.status;
-        await res.arrayBuffer();
+        if (status === 503) unavailable.add(await res.text());
+        else await res.arrayBuffer();
       } catch { /* retried below */ }
       seen.push(status);
       if (status >= 200 && status < 300) return;
@@ -458,13 +607,18 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
   const health = await fetch(relay.url + '/healthz');
   assert.equal(health.status, 503);
   assert.ok(health.headers.get('retry-after'));
-  await health.arrayBuffer();
+  unavailable.add(await health.text());
   await sleep(300);
   cluster('start', dir, String(pgPort));
   await sender;
 
   assert.ok(seen.includes(503));
   assert.deepEqual([...new Set(seen)].sort(), [200, 503], 'only 200s and 503s, never a crash');
+  // What libpq said (the server's socket path, say) is for the log, not the sender.
+  assert.deepEqual([...new Set([...unavailable].map((b) => JSON.parse(b).error))], ['database unavailable, retry later'],
+    [...unavailable].join('\n'));
+  for (const body of unavailable) assert.doesNotMatch(body, /\/|socket|PGSQL|connection|server|terminat/i, body);
+  assert.match(relay.log, / status=503 .*error=".*(socket|connection|terminat)/, 'the log has the details');
   const rows = await sql(`SELECT count(*)::int AS n FROM orgsync.events WHERE id = ANY($1) AND status = 'applied'`,
     [users.map((u) => u.id)]);
   assert.equal(rows[0].n, users.length);
@@ -472,6 +626,9 @@ test('Postgres stopped mid-stream: 503 while down, a retrying sender ends with e
     [users.map((u) => u.userId)]);
   assert.equal(mirrored[0].n, users.length);
   assert.equal((await fetch(relay.url + '/healthz')).status, 200);
+  const { samples } = await scrape(relay.url + '/metrics');
+  assert.ok(samples.orgsync_relay_database_reconnects_total >= 1, 'the restart was counted');
+  assert.ok(samples['orgsync_relay_deliveries_total{outcome="failed"}'] >= 1, 'and the 503s while it was down');
 });
 
 test('SIGTERM: requests in flight and queued finish with 2xx, new connections are refused, exit 0', async () => {
@@ -567,7 +724,8 @@ test('a delivery that fails its whole batch fails alone: its neighbours are stil
     responses.forEach((res, i) => {
       if (burst[i] === poison) {
         assert.equal(res.status, 500, JSON.stringify(res.json));
-        assert.equal(res.json.error, 'poisoned delivery');
+        assert.deepEqual(res.json, { error: 'the database failed on this delivery', sqlstate: 'P0001' },
+          'the database\'s message goes to the log, not to the sender');
       } else {
         assert.equal(res.status, 200, JSON.stringify(res.json));
         assert.equal(res.json.status, 'applied');
@@ -579,7 +737,8 @@ test('a delivery that fails its whole batch fails alone: its neighbours are stil
   }
   assert.equal(await countEvents(neighbours.map((u) => u.id)), 12);
   assert.equal(await countEvents([poison.id]), 0);
-  assert.match(r.log, /^event=batch_failed deliveries=13 sqlstate=P0001 error="poisoned delivery"$/m);
+  assert.match(r.log, / level=warn event=batch_failed deliveries=13 sqlstate=P0001 error="poisoned delivery"$/m);
+  assert.match(r.log, / status=500 .*error="poisoned delivery"/m);
   // Each went again alone after the batch failed.
   assert.deepEqual(batchesOf(r, [...neighbours, poison].map((u) => u.id)), Array(13).fill(1));
 });
@@ -592,14 +751,108 @@ test('--batch 1: one delivery per transaction, as before batching', async () => 
   assert.deepEqual(batchesOf(r, burst.map((d) => d.id)), Array(6).fill(1));
 });
 
+// Prometheus' text format: the samples by name and labels, and each family's TYPE.
+function parseMetrics(text) {
+  const samples = {};
+  const types = {};
+  const helps = new Set();
+  for (const line of text.split('\n')) {
+    let m;
+    if ((m = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line))) types[m[1]] = m[2];
+    else if ((m = /^# HELP (\S+) \S/.exec(line))) helps.add(m[1]);
+    else if (line) {
+      m = /^([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line);
+      assert.ok(m, `not a sample line: ${line}`);
+      samples[m[1] + (m[2] ?? '')] = Number(m[3]);
+    }
+  }
+  for (const name of Object.keys(types)) assert.ok(helps.has(name), `HELP for ${name}`);
+  return { samples, types };
+}
+
+async function scrape(url) {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  return parseMetrics(await res.text());
+}
+
+test('GET /metrics: counters move by exactly what was sent', async () => {
+  const r = await startRelay('--pool', '1', '--max-body', '4096');
+  const before = (await scrape(r.url + '/metrics')).samples;
+  const users = signedUsers(3);
+  for (const u of users) assert.equal((await post(r, u.body, u.headers)).status, 200);
+  assert.equal((await post(r, users[0].body, users[0].headers)).json.status, 'duplicate');
+  for (const u of signedUsers(2)) {
+    const forged = signed(u.body, { id: u.id, secret: 'whsec_' + randomBytes(24).toString('base64') });
+    assert.equal((await post(r, u.body, forged)).status, 401);
+  }
+  const big = JSON.stringify({ pad: 'x'.repeat(5000) });
+  assert.equal((await post(r, big, signed(big))).status, 413);
+  const { samples: after, types } = await scrape(r.url + '/metrics');
+  const moved = (name) => after[name] - (before[name] ?? 0);
+
+  // Each series against what was sent: four stored (and the first scrape)
+  // as 200, two forged as 401, one too large as 413; one database call for
+  // each delivery that reached the database, sent one at a time.
+  const expected = {
+    'orgsync_relay_http_requests_total{status="200"}': 4 + 1,
+    'orgsync_relay_http_requests_total{status="401"}': 2,
+    'orgsync_relay_http_requests_total{status="413"}': 1,
+    'orgsync_relay_deliveries_total{outcome="applied"}': 3,
+    'orgsync_relay_deliveries_total{outcome="duplicate"}': 1,
+    'orgsync_relay_deliveries_total{outcome="rejected"}': 3,
+    'orgsync_relay_deliveries_total{outcome="failed"}': 0,
+    'orgsync_relay_rejected_deliveries_total{reason="bad_signature"}': 2,
+    'orgsync_relay_rejected_deliveries_total{reason="too_large"}': 1,
+    'orgsync_relay_rejected_deliveries_total{reason="timestamp"}': 0,
+    orgsync_relay_batch_size_count: 6,
+    orgsync_relay_batch_size_sum: 6,
+    'orgsync_relay_batch_size_bucket{le="1"}': 6,
+    orgsync_relay_receipt_to_commit_seconds_count: 4,
+    orgsync_relay_database_reconnects_total: 0,
+  };
+  assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, moved(k)])), expected);
+  assert.deepEqual([types.orgsync_relay_http_requests_total, types.orgsync_relay_deliveries_total,
+    types.orgsync_relay_batch_size, types.orgsync_relay_receipt_to_commit_seconds,
+    types.orgsync_relay_http_requests_in_flight], ['counter', 'counter', 'histogram', 'histogram', 'gauge']);
+  for (const h of ['orgsync_relay_batch_size', 'orgsync_relay_receipt_to_commit_seconds']) {
+    const buckets = Object.keys(after).filter((k) => k.startsWith(`${h}_bucket{`)).map((k) => after[k]);
+    assert.ok(buckets.every((v, i) => i === 0 || v >= buckets[i - 1]), `${h}: cumulative buckets`);
+    assert.equal(after[`${h}_bucket{le="+Inf"}`], after[`${h}_count`]);
+  }
+  assert.equal(after.orgsync_relay_http_requests_in_flight, 1, 'the scrape itself');
+  assert.ok(after.orgsync_relay_http_connections >= 1);
+  assert.equal(after['orgsync_relay_build_info{version="0.4.0"}'], 1);
+  assert.ok(Math.abs(after.process_start_time_seconds - Date.now() / 1000) < 600);
+});
+
+test('--metrics-listen: /metrics on its own address, not on the main one', async () => {
+  const metricsPort = await freePort();
+  const r = await startRelay('--pool', '1', '--metrics-listen', `127.0.0.1:${metricsPort}`);
+  const elsewhere = `http://127.0.0.1:${metricsPort}`;
+  const main = await fetch(r.url + '/metrics');
+  assert.equal(main.status, 404);
+  await main.arrayBuffer();
+  const { samples } = await scrape(elsewhere + '/metrics');
+  assert.equal(samples['orgsync_relay_http_requests_total{status="404"}'], 1, 'the main listener\'s 404');
+  assert.equal(samples['orgsync_relay_http_requests_total{status="200"}'], 0, 'scrapes are not counted');
+  const wrong = await fetch(elsewhere + '/metrics', { method: 'POST', body: '' });
+  assert.deepEqual([wrong.status, wrong.headers.get('allow')], [405, 'GET, HEAD']);
+  await wrong.arrayBuffer();
+  assert.equal((await fetch(elsewhere + '/webhooks', { method: 'POST', body: '{}' })).status, 404);
+  assert.match(r.log, new RegExp(` event=start .* metrics_listen=127\\.0\\.0\\.1:${metricsPort}$`, 'm'));
+});
+
 test('one logfmt line per request, without secrets, signatures or bodies', () => {
   const lines = relay.log.trim().split('\n');
-  const requests = lines.filter((l) => l.startsWith('method='));
+  const requests = lines.filter((l) => / method=/.test(l));
   assert.ok(requests.length > 50);
-  assert.ok(requests.every((l) => / status=\d{3}( |$)/.test(l)));
-  assert.ok(requests.some((l) => /^method=POST path=\/webhooks status=200 delivery_id=msg_\w+ latency_ms=[\d.]+ batch=\d+ result=applied$/.test(l)));
-  assert.ok(requests.some((l) => / status=401 .*sqlstate=28/.test(l)));
-  assert.ok(requests.some((l) => / status=503 .*error=/.test(l)));
+  assert.ok(requests.every((l) => /^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z level=(info|warn|error) method=\S+ path=\S+ status=\d{3}( |$)/.test(l)));
+  assert.ok(requests.some((l) => / level=info method=POST path=\/webhooks status=200 delivery_id=msg_\w+ outcome=applied duration_ms=[\d.]+ batch=\d+$/.test(l)));
+  assert.ok(requests.some((l) => / level=info .* status=401 .*outcome=rejected .*reason=no_matching_signature sqlstate=28000/.test(l)));
+  assert.ok(requests.some((l) => / level=warn .* status=503 .*error=/.test(l)));
+  assert.match(lines[0], / level=info event=start version=0\.4\.0 listen=127\.0\.0\.1:\d+ database="user=postgres dbname=postgres host=\S+ port=\d+" pool=4 batch=64 max_body=1048576$/);
   for (const secretish of [SECRET, 'v1,', 'Acme', 'whsec_', 'user_2g7np7']) {
     assert.ok(!relay.log.includes(secretish), `log leaks ${secretish}`);
   }

@@ -1,0 +1,16 @@
+// orgsync-relay: a small HTTP front door that hands Svix/Clerk webhook
+// deliveries to orgsync.handle_events() and turns each one's outcome into the
+// HTTP status Svix acts on (2xx = done, anything else = retry later).
+//
+//   orgsync-relay [serve] [options]    the relay (serve.cpp)
+//
+// The first argument names the command; without one, the relay serves.
+
+#include <cstring>
+
+#include "serve.hpp"
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "serve") == 0) return relay::serve(argc, argv, 2);
+  return relay::serve(argc, argv, 1);
+}

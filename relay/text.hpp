@@ -1,0 +1,23 @@
+// Text helpers: what the relay checks of a request's bytes and how it writes
+// JSON strings and logfmt values.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace relay {
+
+// Strict UTF-8 as PostgreSQL accepts it for text: no NUL, no overlong forms,
+// no surrogates, nothing past U+10FFFF.
+bool valid_utf8(std::string_view s);
+
+// `s` as a quoted JSON string, control characters escaped.
+void append_json_string(std::string& out, std::string_view s);
+std::string json_string(std::string_view s);
+
+// A logfmt value: bare when it is a plain token, else quoted and escaped.
+std::string logfmt(std::string_view s);
+
+std::string ascii_lower(std::string s);
+
+}  // namespace relay
