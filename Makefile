@@ -20,7 +20,7 @@ PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter
 SHLINK = -lstdc++ -lcrypto
 SHLIB_LINK = $(SHLINK)
-EXTRA_CLEAN = relay/orgsync-relay test/unit/core_tests results regression.* output_iso
+EXTRA_CLEAN = test/unit/core_tests results regression.* output_iso
 
 # Bitcode for JIT inlining is not worth a clang++ toolchain for C++ code.
 override with_llvm = no
@@ -34,7 +34,17 @@ include $(PGXS)
 everything: all relay
 
 relay:
-	$(MAKE) -C relay
+	$(MAKE) -C relay PG_CONFIG=$(PG_CONFIG)
+
+install: install-relay
+install-relay:
+	$(MAKE) -C relay install PG_CONFIG=$(PG_CONFIG)
+
+clean: clean-relay
+clean-relay:
+	$(MAKE) -C relay clean
+
+.PHONY: install-relay clean-relay
 
 # Core unit tests link only src/core: no Postgres anywhere in them.
 CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/core/*.cpp))

@@ -49,8 +49,8 @@ after(async () => {
   await relay?.stop();
   if (relay) {
     const statuses = {};
-    for (const m of relay.log.matchAll(/^method=POST .*? status=(\d+)/gm)) countBy(statuses, m[1]);
-    const other = relay.log.split('\n').filter((l) => l && !l.startsWith('method=') && !l.startsWith('event=shutdown'));
+    for (const m of relay.log.matchAll(/ method=POST .*? status=(\d+)/gm)) countBy(statuses, m[1]);
+    const other = relay.log.split('\n').filter((l) => l && !/ (method=| event=(shutdown|start) )/.test(l));
     console.log(`# relay logs: POST statuses ${JSON.stringify(statuses)}; other lines: ${other.length ? other.slice(0, 5).join(' | ') : 'none'}`);
   }
   if (cluster) {
