@@ -15,4 +15,11 @@ struct InvalidPayload : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// Valid JSON that Postgres itself could not store as jsonb: a number beyond
+// what numeric holds, or a value beyond jsonb's size. A delivery with it is
+// refused as jsonb_in would refuse it, not kept as invalid.
+struct BeyondJsonb : std::length_error {
+  using std::length_error::length_error;
+};
+
 }  // namespace orgsync::core

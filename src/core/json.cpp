@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <cstring>
 
 #include "core/errors.hpp"
@@ -71,6 +70,87 @@ void append_utf8(std::string& out, uint32_t code) {
     out += char(0x80 | ((code >> 12) & 0x3F));
     out += char(0x80 | ((code >> 6) & 0x3F));
     out += char(0x80 | (code & 0x3F));
+  }
+}
+
+// ---- numbers, as Postgres's numeric keeps them ------------------------------
+
+// numeric's limits: digits before the decimal point, and after it.
+constexpr size_t kNumericMaxIntegerDigits = 131072;
+constexpr long kNumericMaxScale = 16383;
+// A jsonb value is at most 256 MB: numbers written out longer than that in
+// all (a few bytes of "1e131071" each become 128 kB) could not be stored.
+constexpr size_t kMaxWrittenNumbers = 256u << 20;
+
+bool is_plain_integer(std::string_view text) {
+  return text.find_first_of(".eE") == std::string_view::npos && text != "-0";
+}
+
+// `text` (valid JSON number syntax) as numeric_out writes numeric_in's value
+// of it: no exponent, as many fraction digits as its scale, no sign on zero.
+std::string numeric_text(std::string_view text) {
+  bool negative = text[0] == '-';
+  if (negative) text.remove_prefix(1);
+  size_t e = text.find_first_of("eE");
+  std::string_view mantissa = text.substr(0, e);
+  long exponent = 0;
+  if (e != std::string_view::npos) {
+    std::string_view digits = text.substr(e + 1);
+    bool down = !digits.empty() && digits[0] == '-';
+    if (!digits.empty() && (digits[0] == '-' || digits[0] == '+')) digits.remove_prefix(1);
+    while (digits.size() > 1 && digits[0] == '0') digits.remove_prefix(1);
+    if (digits.size() > 9) throw BeyondJsonb("a JSON number is beyond the range of numeric");
+    exponent = std::stol(std::string(digits));
+    if (down) exponent = -exponent;
+  }
+  size_t point = mantissa.find('.');
+  std::string_view whole = mantissa.substr(0, point);
+  std::string_view fraction = point == std::string_view::npos ? std::string_view() : mantissa.substr(point + 1);
+  long scale = std::max(0L, long(fraction.size()) - exponent);
+  long integer_digits = long(whole.size()) + exponent;  // where the point goes among all the digits
+  if (scale > kNumericMaxScale || integer_digits > long(kNumericMaxIntegerDigits) + long(whole.size())) {
+    throw BeyondJsonb("a JSON number is beyond the range of numeric");
+  }
+  std::string digits = std::string(whole) + std::string(fraction);
+  std::string integer, decimals;
+  if (integer_digits <= 0) {
+    decimals = std::string(size_t(-integer_digits), '0') + digits;
+  } else if (size_t(integer_digits) >= digits.size()) {
+    integer = digits + std::string(size_t(integer_digits) - digits.size(), '0');
+  } else {
+    integer = digits.substr(0, size_t(integer_digits));
+    decimals = digits.substr(size_t(integer_digits));
+  }
+  decimals.resize(size_t(scale), '0');  // exactly `scale` digits: only trailing zeros are added or cut
+  size_t first = integer.find_first_not_of('0');
+  integer = first == std::string::npos ? "0" : integer.substr(first);
+  if (integer.size() > kNumericMaxIntegerDigits) throw BeyondJsonb("a JSON number is beyond the range of numeric");
+  bool zero = integer == "0" && decimals.find_first_not_of('0') == std::string::npos;
+  std::string out = negative && !zero ? "-" : "";
+  out += integer;
+  if (scale > 0) out += "." + decimals;
+  return out;
+}
+
+// The order of two numbers in numeric_text's form, by value; 0 when equal.
+int compare_numbers(std::string_view a, std::string_view b) {
+  bool a_negative = a[0] == '-', b_negative = b[0] == '-';
+  if (a_negative != b_negative) return a_negative ? -1 : 1;
+  if (a_negative) {
+    a.remove_prefix(1);
+    b.remove_prefix(1);
+  }
+  int sign = a_negative ? -1 : 1;
+  size_t a_point = std::min(a.find('.'), a.size()), b_point = std::min(b.find('.'), b.size());
+  if (a_point != b_point) return a_point < b_point ? -sign : sign;
+  for (size_t i = 0; i < a_point; ++i) {
+    if (a[i] != b[i]) return a[i] < b[i] ? -sign : sign;
+  }
+  for (size_t i = 1;; ++i) {
+    char x = a_point + i < a.size() ? a[a_point + i] : '0';
+    char y = b_point + i < b.size() ? b[b_point + i] : '0';
+    if (a_point + i >= a.size() && b_point + i >= b.size()) return 0;
+    if (x != y) return x < y ? -sign : sign;
   }
 }
 
@@ -231,26 +311,13 @@ int type_rank(Value value) {
   return 0;
 }
 
-double number_value(std::string_view text) {
-  double value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error == std::errc::result_out_of_range) {
-    // Beyond double: its sign and whether the exponent is large or small.
-    bool negative = text[0] == '-';
-    size_t e = text.find_first_of("eE");
-    bool tiny = e != std::string_view::npos && text[e + 1] == '-';
-    return tiny ? 0.0 : negative ? -HUGE_VAL : HUGE_VAL;
-  }
-  return value;
-}
-
 // a < b in join's order; equal canonical texts are equal values.
 bool less(Value a, Value b) {
   int ra = type_rank(a), rb = type_rank(b);
   if (ra != rb) return ra < rb;
   if (a.is(Type::number)) {
-    double x = number_value(a.number_text()), y = number_value(b.number_text());
-    if (x != y) return x < y;
+    int order = compare_numbers(a.number_text(), b.number_text());
+    if (order != 0) return order < 0;
   }
   if (a.is(Type::string)) return a.string() < b.string();
   return canonical(a) < canonical(b);
@@ -461,6 +528,7 @@ Document::Document(std::string_view text) {
   nodes_.reserve(text.size() / 8 + 4);  // about one value per 12 bytes of a Clerk payload
   Parser parser(text, unescaped_);
   std::vector<uint32_t> open;  // containers not yet closed, innermost last
+  size_t written_numbers = 0;
   auto add = [&](Type type, std::string_view content = {}, bool flag = false) {
     if (nodes_.size() >= UINT32_MAX - 1) throw InvalidPayload("JSON body has too many values");
     nodes_.push_back({type, flag, uint32_t(nodes_.size() + 1), content.data(), uint32_t(content.size())});
@@ -499,7 +567,14 @@ Document::Document(std::string_view text) {
       parser.word("null");
       add(Type::null);
     } else {
-      add(Type::number, parser.number());
+      std::string_view number = parser.number();
+      if (!is_plain_integer(number)) {
+        number = numbers_.emplace_back(numeric_text(number));
+        if ((written_numbers += number.size()) > kMaxWrittenNumbers) {
+          throw BeyondJsonb("the JSON numbers, written out, are beyond the size of a jsonb value");
+        }
+      }
+      add(Type::number, number);
     }
     // After a value: close what ends here, up to the next value.
     while (!open.empty() && parser.peek() != ',') {

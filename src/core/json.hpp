@@ -1,11 +1,12 @@
 // The JSON the core reads, parsed by a small strict parser of its own
-// (RFC 8259, UTF-8 checked) that keeps what jsonb keeps: numbers exactly as
-// written, of any size and precision, and nesting as deep as the body goes
-// (Postgres limits it where it stores the result). Plus writing a value back
-// out canonically, and joining two copies of one object.
+// (RFC 8259, UTF-8 checked) that keeps what jsonb keeps: numbers of any size
+// and precision, exactly, and nesting as deep as the body goes (Postgres
+// limits it where it stores the result). Plus writing a value back out
+// canonically, and joining two copies of one object.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,7 +28,9 @@ class Value {
   bool is(Type type) const { return this->type() == type; }
   bool boolean() const;                  // a boolean's value
   std::string_view string() const;       // a string's text, unescaped
-  std::string_view number_text() const;  // a number as written, e.g. "1.50" or "1e999"
+  // A number as Postgres's numeric writes it: "1.50" stays "1.50", "1e3" is
+  // "1000", "-0" is "0"; so a copy read back from jsonb has the same text.
+  std::string_view number_text() const;
 
   // An object's member; the last one when a key repeats, as jsonb keeps it.
   std::optional<Value> member(std::string_view key) const;
@@ -45,8 +48,8 @@ class Value {
 };
 
 // A parsed body. Throws InvalidPayload for anything that is not one JSON
-// value, or that Postgres could not store: a string or key holding U+0000,
-// an unpaired surrogate escape.
+// value, or a string or key jsonb refuses (holding U+0000, an unpaired
+// surrogate escape); BeyondJsonb for a number beyond what numeric holds.
 class Document {
  public:
   explicit Document(std::string_view text);
@@ -63,6 +66,7 @@ class Document {
   };
   std::vector<Node> nodes_;  // in document order; an object's children alternate key, value
   std::string unescaped_;    // strings that had escapes; reserved once, never reallocated
+  std::deque<std::string> numbers_;  // numbers not written as numeric writes them, rewritten
 };
 
 // Compact JSON with keys sorted bytewise and repeated keys collapsed to the

@@ -314,7 +314,7 @@ void plan_removal(ObjectKind kind, const Fields& data, int64_t deleted_at_ms, co
 }
 
 void plan_deletion_by_id(ObjectKind kind, const std::string& id, int64_t deleted_at_ms, std::vector<Write>& writes) {
-  writes.push_back(Tombstone{table_of(kind), id, deleted_at_ms, true, std::nullopt});
+  writes.push_back(Tombstone{table_of(kind), id, deleted_at_ms, kind != ObjectKind::membership, std::nullopt});
   // A deleted organization's memberships, invitations and domains end with
   // it, and a deleted user's memberships (in the order rows are locked).
   if (kind == ObjectKind::organization) {

@@ -26,8 +26,9 @@ struct Origin {
 // locks rows (organization, user, then the object's own row).
 void plan_object(ObjectKind kind, const Fields& object, const Origin& origin, std::vector<Write>& writes);
 
-// The deletion of an object other than a membership, by its id: its
-// tombstone, and the rows it ends.
+// The deletion of an object by its id: its tombstone, and the rows it ends.
+// A membership not known yet is not remembered (its row needs its
+// organization); any other object's deletion leaves a tombstone row.
 void plan_deletion_by_id(ObjectKind kind, const std::string& id, int64_t deleted_at_ms, std::vector<Write>& writes);
 
 // A deletion event's `data`, deleted at `deleted_at_ms`.

@@ -92,11 +92,7 @@ ListingPlan plan_listing(ObjectKind kind, std::string_view page) {
 
 std::vector<Write> plan_deletion(ObjectKind kind, const std::string& id, int64_t deleted_at_ms) {
   std::vector<Write> writes;
-  if (kind == ObjectKind::membership) {
-    writes.push_back(Tombstone{Table::memberships, id, deleted_at_ms, false, std::nullopt});
-  } else {
-    plan_deletion_by_id(kind, id, deleted_at_ms, writes);
-  }
+  plan_deletion_by_id(kind, id, deleted_at_ms, writes);
   return writes;
 }
 

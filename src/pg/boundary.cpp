@@ -26,6 +26,8 @@ void capture_current_exception(CaughtError& caught) noexcept {
     set(caught, ERRCODE_INVALID_PARAMETER_VALUE, error.what());
   } catch (const core::InvalidPayload& error) {
     set(caught, ERRCODE_INVALID_PARAMETER_VALUE, error.what());
+  } catch (const core::BeyondJsonb& error) {
+    set(caught, ERRCODE_PROGRAM_LIMIT_EXCEEDED, error.what());
   } catch (const std::bad_alloc&) {
     set(caught, ERRCODE_OUT_OF_MEMORY, "out of memory");
   } catch (const std::exception& error) {

@@ -146,9 +146,12 @@ Decision decide(const int64 stored[4], int stored_count, const BoundUpsert& inco
   for (int i = 0; i < 2; ++i) {
     if (stored[i] != version[i]) return stored[i] < version[i] ? Decision::replace : Decision::keep;
   }
-  if (incoming.data == nullptr) return Decision::keep;  // a bare placeholder adds nothing
+  // A bare placeholder (no data) adds nothing to a row with data; among bare
+  // copies, and among copies of equal content, the latest event time stays.
+  bool later = version[2] > stored[2];
+  if (incoming.data == nullptr) return !stored_has_data && later ? Decision::replace : Decision::keep;
   if (!stored_has_data) return Decision::replace;
-  if (stored[3] == version[3]) return version[2] > stored[2] ? Decision::replace : Decision::keep;
+  if (stored[3] == version[3]) return later ? Decision::replace : Decision::keep;
   return Decision::join;
 }
 
