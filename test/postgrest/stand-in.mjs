@@ -13,8 +13,10 @@
 //   Error.hs mapSQLtoHTTP          SQLSTATE to HTTP status, PTnnn included
 //   MainTx.hs, hasql               BEGIN ISOLATION LEVEL READ COMMITTED
 //                                  READ WRITE|READ ONLY ... COMMIT, or ABORT
-// It covers what orgsync's tests need: POST /rpc/<function> with a JSON body
-// and GET /<table>; one request at a time per stand-in.
+// It covers what orgsync's tests need: POST /rpc/<function> with a JSON body,
+// GET /<table> (Accept-Profile choosing among db-schemas), and the
+// transaction around statements of the test's own; one request at a time
+// per stand-in.
 
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -101,13 +103,36 @@ export class PostgrestStandIn {
   // texts sent, in order.
   async request({ method, path, headers = {}, body = '', claims }) {
     const lowerHeaders = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), String(v)]));
-    const authenticated = claims !== undefined;
-    const role = authenticated && typeof claims.role === 'string' ? claims.role : this.anonRole;
-    const schema = this.schemas[0];
+    // ApiRequest.hs: the schema is the first of db-schemas unless the request
+    // names another (Accept-Profile for GET, Content-Profile for POST)
+    const profile = lowerHeaders[method === 'GET' ? 'accept-profile' : 'content-profile'];
+    if (profile !== undefined && !this.schemas.includes(profile)) {
+      return failure(406, 'PGRST106', 'Invalid schema: ' + profile);
+    }
+    const schema = profile ?? this.schemas[0];
     const url = new URL(path, 'http://postgrest');
-    let route = await this.route(method, url.pathname, schema, lowerHeaders, body);
+    const route = await this.route(method, url.pathname, schema, lowerHeaders, body);
     if (route.error) return route.error;
+    const authenticated = claims !== undefined;
+    try {
+      return await this.transaction({ method, path: url.pathname, headers: lowerHeaders, claims, schema, write: route.write },
+        async (run) => {
+          const result = (await run(route.query, route.values)).rows[0];
+          const status = result.response_status ? Number(result.response_status) : 200;
+          return { status, body: result.body, json: JSON.parse(result.body) };
+        });
+    } catch (err) {
+      if (!err.code) throw err;
+      const json = { code: err.code, details: err.detail ?? null, hint: err.hint ?? null, message: err.message };
+      return { status: httpStatusOf(err.code, err.message, authenticated), body: JSON.stringify(json), json, statements: err.statements };
+    }
+  }
 
+  // The transaction PostgREST runs a request in, around `main(run)`, which
+  // sends the request's own statements through `run(text, values)`. The
+  // result gets `statements`, every text sent; an error thrown gets them too.
+  async transaction({ method, path, headers = {}, claims, schema = this.schemas[0], write = true }, main) {
+    const role = claims !== undefined && typeof claims.role === 'string' ? claims.role : this.anonRole;
     const sent = [];
     const run = async (text, values = []) => {
       sent.push(text);
@@ -115,22 +140,19 @@ export class PostgrestStandIn {
       // results as the text Postgres sends, as PostgREST reads them
       return this.client.query({ name: this.prepared.get(text), text, values, types: { getTypeParser: () => String } });
     };
-    await run(`BEGIN ISOLATION LEVEL READ COMMITTED ${route.write ? 'READ WRITE' : 'READ ONLY'}`);
+    await run(`BEGIN ISOLATION LEVEL READ COMMITTED ${write ? 'READ WRITE' : 'READ ONLY'}`);
     try {
       await run(TX_VARS, [
         [schema, 'public'].map(quoteIdent).join(', '), role,
-        JSON.stringify({ ...(claims ?? {}), role }), method, url.pathname,
-        JSON.stringify(lowerHeaders), JSON.stringify({}),
+        JSON.stringify({ ...(claims ?? {}), role }), method, path, JSON.stringify(headers), JSON.stringify({}),
       ]);
-      const result = (await run(route.query, route.values)).rows[0];
+      const result = await main(run);
       await run('COMMIT');
-      const status = result.response_status ? Number(result.response_status) : 200;
-      return { status, body: result.body, json: JSON.parse(result.body), statements: sent };
+      return { ...result, statements: sent };
     } catch (err) {
       await this.client.query('ABORT');
-      if (!err.code) throw err;
-      const json = { code: err.code, details: err.detail ?? null, hint: err.hint ?? null, message: err.message };
-      return { status: httpStatusOf(err.code, err.message, authenticated), body: JSON.stringify(json), json, statements: sent };
+      err.statements = sent;
+      throw err;
     }
   }
 
