@@ -578,25 +578,8 @@ AS $$
     SELECT orgsync.webhook($1, 'default')
 $$;
 
--- Grants on the functions above are exactly these: what ALTER DEFAULT
--- PRIVILEGES gave other roles on new functions is taken back, as for PUBLIC.
-DO $$
-DECLARE
-    grant_row record;
-BEGIN
-    FOR grant_row IN
-        SELECT p.oid::regprocedure AS function, a.grantee
-        FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) a
-        WHERE p.oid IN ('orgsync.has_role(text, text)'::regprocedure,
-                        'orgsync.has_permission(text, text, text)'::regprocedure,
-                        'orgsync.domain_organizations(text)'::regprocedure,
-                        'orgsync.webhook(json, text)'::regprocedure, 'orgsync.webhook(json)'::regprocedure)
-          AND a.grantee NOT IN (p.proowner, 0)
-    LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM %I', grant_row.function,
-                       pg_catalog.pg_get_userbyid(grant_row.grantee));
-    END LOOP;
-END $$;
+-- PUBLIC may call none of these; what ALTER DEFAULT PRIVILEGES gave other
+-- roles stays, as the administrator chose (as for handle_event).
 REVOKE ALL ON FUNCTION is_member(text, text), has_role(text, text, text), has_role(text, text),
     has_permission(text, text, text), user_organizations(text), domain_organizations(text),
     webhook(json, text), webhook(json) FROM PUBLIC;
