@@ -62,12 +62,13 @@ times() {
   sed -n 's/^Execution Time: \([0-9.]*\) ms$/\1/p' | tail -n +2 |
     sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+per_row() { awk -v ms="$1" -v n="$2" 'BEGIN { printf "%.3f", ms * 1000 / n }'; }
 last_plan() { awk '/^Aggregate|^Finalize Aggregate/ { plan = "" } { plan = plan $0 "\n" } END { printf "%s", plan }'; }
 
 : >"$results/rls-plans.txt"
 summary=$results/rls.txt
 {
-  echo "| policy | query | rows seen | rows visible | median ms ($REPS runs) | µs per row seen, over no policy |"
+  echo "| policy | query | rows read | rows visible | median ms ($REPS runs) | µs per row read |"
   echo "| --- | --- | ---: | ---: | ---: | ---: |"
 } >"$summary"
 
@@ -79,7 +80,7 @@ for q in "${queries[@]}"; do
   plan=$(last_plan <<<"$out")
   printf '=== no policy: %s\n%s\n\n' "$qname" "$plan" >>"$results/rls-plans.txt"
   seen=$(psql -X -q -A -t -c "${qsql}")
-  echo "| none (owner) | $qname | $seen | $seen | $base | |" >>"$summary"
+  echo "| none (owner) | $qname | $seen | $seen | $base | $(per_row "$base" "$seen") |" >>"$summary"
   for p in "${policies[@]}"; do
     pname=${p%%|*} using=${p#*|}
     psql -X -q -c "DROP POLICY IF EXISTS bench ON bench.bookings" -c "CREATE POLICY bench ON bench.bookings FOR SELECT TO bench_app USING ($using)"
@@ -89,8 +90,7 @@ for q in "${queries[@]}"; do
     plan=$(last_plan <<<"$out")
     printf '=== %s: %s\n%s\n\n' "$pname" "$qname" "$plan" >>"$results/rls-plans.txt"
     visible=$(psql -X -q -A -t -c "SET request.jwt.claims = '$claims'" -c "SET ROLE bench_app" -c "$qsql")
-    per_row=$(awk -v ms="$ms" -v base="$base" -v n="$seen" 'BEGIN { printf "%.2f", (ms - base) * 1000 / n }')
-    echo "| \`$pname\` | $qname | $seen | $visible | $ms | $per_row |" >>"$summary"
+    echo "| \`$pname\` | $qname | $seen | $visible | $ms | $(per_row "$ms" "$seen") |" >>"$summary"
   done
 done
 psql -X -q -c "DROP POLICY bench ON bench.bookings"
