@@ -367,6 +367,230 @@ GRANT SELECT ON backfill_runs, backfill_progress TO orgsync_backfill;
 
 -- PostgREST and tenancy from Clerk session tokens ----------------------------
 
+-- The claims of the request's Clerk session token: PostgREST puts them in
+-- request.jwt.claims once it has verified the token; an application that
+-- verifies tokens itself sets the same setting per transaction. NULL when
+-- there are none (PostgREST leaves '' behind after a transaction). The
+-- readers below are SECURITY INVOKER sql functions without a SET clause, so
+-- that Postgres inlines them into the query that calls them.
+CREATE FUNCTION claims_not_json(claims text)
+RETURNS json
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, orgsync
+AS $$
+BEGIN
+    RAISE EXCEPTION 'orgsync: request.jwt.claims is not a JSON object'
+        USING ERRCODE = '22P02',
+              DETAIL = format('It begins with %L.', left(claims, 20)),
+              HINT = 'Set it to the verified claims of the Clerk session token, as PostgREST does.';
+END $$;
+
+CREATE FUNCTION session_claims()
+RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN coalesce(pg_catalog.current_setting('request.jwt.claims', true), '') = '' THEN NULL
+        WHEN pg_catalog.current_setting('request.jwt.claims', true) ~ '^\s*\{'
+            THEN pg_catalog.current_setting('request.jwt.claims', true)::json
+        ELSE orgsync.claims_not_json(pg_catalog.current_setting('request.jwt.claims', true))
+    END
+$$;
+
+-- Clerk's session tokens come in two versions: version 2 (claim v = 2) puts
+-- the active organization in the object o {id, slg, rol, per, fpm}, its role
+-- without the "org:" prefix; version 1 has org_id, org_slug, org_role and
+-- org_permissions. Every token without v = 2 is read as version 1, as
+-- Clerk's own SDK reads it. A role is spelled as version 1 tokens and the
+-- mirror spell it ("org:admin").
+CREATE FUNCTION current_user_id()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT orgsync.session_claims() ->> 'sub'
+$$;
+
+CREATE FUNCTION current_org_id()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN c ->> 'v' = '2' THEN c -> 'o' ->> 'id' ELSE c ->> 'org_id' END
+    FROM (SELECT orgsync.session_claims() AS c) claims
+$$;
+
+CREATE FUNCTION current_org_role()
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE WHEN c ->> 'v' = '2' THEN 'org:' || (c -> 'o' ->> 'rol') ELSE c ->> 'org_role' END
+    FROM (SELECT orgsync.session_claims() AS c) claims
+$$;
+
+-- Version 2 lists permission names once (o.per) and, per organization
+-- feature of the fea claim ("o:rooms", "uo:reports"), a decimal bitmask
+-- (o.fpm) of the names that feature grants: bit k, counted from the least
+-- significant, is the k-th name, giving "org:<feature>:<name>". Decoded as
+-- Clerk's SDK decodes it; a mask that is not a decimal number grants nothing.
+CREATE FUNCTION current_org_permissions()
+RETURNS text[]
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT CASE
+        WHEN c ->> 'v' = '2' THEN CASE WHEN json_typeof(c -> 'o') = 'object' THEN coalesce((
+            SELECT array_agg(format('org:%s:%s', feature.name, btrim(permission.name)) ORDER BY feature.n, permission.n)
+            FROM (SELECT substr(f.entry, strpos(f.entry, ':') + 1) AS name, row_number() OVER (ORDER BY f.n) AS n
+                  FROM (SELECT btrim(entry) AS entry, n
+                        FROM unnest(string_to_array(c ->> 'fea', ',')) WITH ORDINALITY AS fea(entry, n)) f
+                  WHERE strpos(split_part(f.entry, ':', 1), 'o') > 0 AND strpos(f.entry, ':') > 0) feature
+            JOIN unnest(string_to_array(c -> 'o' ->> 'fpm', ',')) WITH ORDINALITY AS mask(bits, n)
+              ON mask.n = feature.n AND btrim(mask.bits) ~ '^\d+$'
+            JOIN unnest(string_to_array(c -> 'o' ->> 'per', ',')) WITH ORDINALITY AS permission(name, n)
+              ON mod(div(btrim(mask.bits)::numeric, 2::numeric ^ (permission.n - 1)), 2) = 1), '{}') END
+        ELSE CASE WHEN json_typeof(c -> 'org_permissions') = 'array' THEN coalesce((
+            SELECT array_agg(p.name ORDER BY p.n)
+            FROM json_array_elements_text(c -> 'org_permissions') WITH ORDINALITY AS p(name, n)), '{}') END
+    END
+    FROM (SELECT orgsync.session_claims() AS c) claims
+$$;
+
+-- Who counts as a member: a live membership of a user Clerk has not banned.
+-- A banned user's sessions are revoked and they may not sign in again; a
+-- locked user (too many failed sign-ins, which anyone who knows the address
+-- can cause) keeps their sessions and stays a member. Ended memberships,
+-- and those of deleted organizations and users (ended with them), do not count.
+CREATE VIEW active_memberships AS
+SELECT m.*
+FROM memberships m
+WHERE m.deleted_at IS NULL
+  AND NOT EXISTS (SELECT FROM users u WHERE u.id = m.user_id AND u.banned);
+
+-- The helpers read the mirror, never the token's organization claims: a
+-- member removed in Clerk keeps a valid token until it expires, and the
+-- mirror learns of the removal as the webhook arrives. They default to the
+-- token's user; the default is evaluated in the calling query.
+CREATE OR REPLACE FUNCTION is_member(organization_id text, user_id text DEFAULT orgsync.current_user_id())
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    SELECT EXISTS (
+        SELECT FROM orgsync.active_memberships m
+        WHERE m.user_id = is_member.user_id AND m.organization_id = is_member.organization_id)
+$$;
+
+CREATE OR REPLACE FUNCTION has_role(organization_id text, user_id text, role text)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    SELECT EXISTS (
+        SELECT FROM orgsync.active_memberships m
+        WHERE m.user_id = has_role.user_id AND m.organization_id = has_role.organization_id
+          AND m.role = has_role.role)
+$$;
+
+-- has_role for the token's user. A default cannot go on has_role's user_id:
+-- it comes before role, and moving it would silently swap two text arguments
+-- in every existing call.
+CREATE FUNCTION has_role(organization_id text, role text)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT orgsync.has_role(organization_id, orgsync.current_user_id(), role)
+$$;
+
+-- A membership carries its role's permissions as of the membership's last
+-- event; a role.updated changes them without (as far as Clerk documents)
+-- touching the memberships. The newer of the two wins: the live role of
+-- that key unless the membership was updated after it (the role's own
+-- update not delivered yet), and the membership's copy when no live role of
+-- that key is known. Both list system permissions (org:sys_*), which
+-- session tokens never carry: ask has_permission for those.
+CREATE FUNCTION has_permission(organization_id text, permission text, user_id text DEFAULT orgsync.current_user_id())
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    SELECT EXISTS (
+        SELECT FROM orgsync.active_memberships m
+        LEFT JOIN LATERAL (
+            SELECT r.id, r.permissions, r.updated_at FROM orgsync.roles r
+            WHERE r.key = m.role AND r.deleted_at IS NULL
+            ORDER BY r.updated_at DESC NULLS LAST LIMIT 1) role ON true
+        WHERE m.user_id = has_permission.user_id AND m.organization_id = has_permission.organization_id
+          AND has_permission.permission = ANY (
+              CASE WHEN role.id IS NULL OR m.updated_at > role.updated_at THEN m.permissions ELSE role.permissions END))
+$$;
+
+CREATE OR REPLACE FUNCTION user_organizations(user_id text DEFAULT orgsync.current_user_id())
+RETURNS SETOF text
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+    SELECT DISTINCT m.organization_id FROM orgsync.active_memberships m
+    WHERE m.user_id = user_organizations.user_id
+$$;
+
+-- Who may ask. The helpers read memberships with the owner's rights, so
+-- whoever may call them learns who belongs where: the application grants
+-- orgsync_app to the roles its requests run as. Asking about another user
+-- than the token's needs nothing more: request.jwt.claims is a setting any
+-- role can set, so a role that can run SQL can be any user it likes, and the
+-- boundary is which roles may call the helpers at all. End users who reach
+-- the database only through PostgREST or the application cannot set it.
+-- The claim readers stay PUBLIC: they read only the caller's own setting.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'orgsync_app') THEN
+        CREATE ROLE orgsync_app NOLOGIN;
+    END IF;
+END $$;
+COMMENT ON ROLE orgsync_app IS 'orgsync: may ask who belongs to which organization (is_member, has_role, has_permission, user_organizations, domain_organizations)';
+
+-- The PostgREST entry point: POST /rpc/webhook with Clerk's body, for
+-- PostgREST 9 and later. PostgREST passes an application/json body to a
+-- function of one unnamed json parameter as the text it received, and json
+-- keeps that text: the signature is checked over the bytes Svix signed.
+-- The headers are PostgREST's request.headers. PostgREST would answer 403
+-- for SQLSTATE 28000 and 405 for 25006; its PTnnn SQLSTATEs choose the HTTP
+-- status instead. Expose a one-line wrapper in the API schema PostgREST
+-- serves, never schema orgsync: webhook(body) for endpoint 'default',
+-- webhook(body, endpoint) behind a wrapper per further endpoint.
+CREATE FUNCTION webhook(body json, endpoint text)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync
+AS $$
+DECLARE
+    check_word text;
+BEGIN
+    RETURN orgsync.handle_event(coalesce(nullif(current_setting('request.headers', true), ''), '{}')::jsonb,
+                                body::text, endpoint);
+EXCEPTION
+    WHEN invalid_authorization_specification THEN
+        GET STACKED DIAGNOSTICS check_word = PG_EXCEPTION_DETAIL;
+        RAISE EXCEPTION USING MESSAGE = SQLERRM, DETAIL = check_word,
+            ERRCODE = CASE WHEN check_word IN ('missing_id', 'missing_timestamp', 'malformed_timestamp')
+                           THEN 'PT400' ELSE 'PT401' END;
+    WHEN object_not_in_prerequisite_state THEN
+        IF NOT EXISTS (SELECT FROM orgsync.secrets s WHERE s.endpoint = webhook.endpoint) THEN
+            RAISE EXCEPTION USING ERRCODE = 'PT401', MESSAGE = SQLERRM, DETAIL = 'unknown_endpoint';
+        END IF;
+        RAISE;
+    WHEN read_only_sql_transaction THEN
+        RAISE EXCEPTION USING ERRCODE = 'PT503', MESSAGE = SQLERRM, DETAIL = 'read_only';
+END $$;
+
+CREATE FUNCTION webhook(json)
+RETURNS jsonb
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT orgsync.webhook($1, 'default')
+$$;
+
+-- PUBLIC may call none of these; what ALTER DEFAULT PRIVILEGES gave other
+-- roles stays, as the administrator chose (as for handle_event).
+REVOKE ALL ON FUNCTION is_member(text, text), has_role(text, text, text), has_role(text, text),
+    has_permission(text, text, text), user_organizations(text), domain_organizations(text),
+    webhook(json, text), webhook(json) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION is_member(text, text), has_role(text, text, text), has_role(text, text),
+    has_permission(text, text, text), user_organizations(text), domain_organizations(text) TO orgsync_app;
+GRANT EXECUTE ON FUNCTION webhook(json, text), webhook(json) TO orgsync_webhook;
+
 -- Operating: status, change feed, retention -----------------------------------
 
 -- Each signing key by a fingerprint (the first 16 hex digits of SHA-256 of
