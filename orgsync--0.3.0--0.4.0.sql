@@ -582,8 +582,8 @@ AS $$
     SELECT orgsync.webhook($1, 'default')
 $$;
 
--- PUBLIC may call none of these; what ALTER DEFAULT PRIVILEGES gave other
--- roles stays, as the administrator chose (as for handle_event).
+-- PUBLIC may call none of these (nor, from the end of this script, roles
+-- that ALTER DEFAULT PRIVILEGES gave them to).
 REVOKE ALL ON FUNCTION is_member(text, text), has_role(text, text, text), has_role(text, text),
     has_permission(text, text, text), user_organizations(text), domain_organizations(text),
     webhook(json, text), webhook(json) FROM PUBLIC;
