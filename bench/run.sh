@@ -6,9 +6,10 @@
 #                           plus the relay part's own time)
 #   bench/run.sh scale      the scale part only, full size (1M users, 100k
 #                           organizations, 2M memberships: ~10 min, ~8 GB of disk)
-#   bench/run.sh delivery|memory|relay    one part
+#   bench/run.sh delivery|memory|relay|rls    one part
 #
-# The parts: bench/delivery.sh, scale.sh, memory.sh, and bench/relay/run.sh;
+# The parts: bench/delivery.sh, scale.sh, memory.sh, bench/relay/run.sh and
+# bench/rls/run.sh (row-level security with the helpers, its own cluster);
 # each says its settings (environment). Here: BENCH_SHARED_BUFFERS (8GB for
 # `scale`, so that the mirror tables stay in Postgres's cache as a production
 # server's working set would; else the cluster's 256MB).
@@ -22,7 +23,7 @@ set -euo pipefail
 
 mode=${1:-all}
 case $mode in
-  all | delivery | scale | memory | relay) ;;
+  all | delivery | scale | memory | relay | rls) ;;
   *) sed -n '2,/^set /{/^#/p}' bench/run.sh >&2; exit 2 ;;
 esac
 mkdir -p "$results"
@@ -60,6 +61,11 @@ part_relay() {
   fi
 }
 
+part_rls() {
+  log "row-level security: bench/rls/run.sh"
+  bench/rls/run.sh || log "bench/rls/run.sh failed (status $?)"
+}
+
 summary=$results/summary-$mode.txt
 setup
 {
@@ -72,11 +78,13 @@ setup
       part_scale 0.1
       part_memory
       part_relay
+      part_rls
       ;;
     delivery) part_delivery ;;
     scale) part_scale 1 ;;
     memory) part_memory ;;
     relay) part_relay ;;
+    rls) part_rls ;;
   esac
 } >"$summary"
 cat "$summary"
