@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -700,6 +701,71 @@ TEST(PlanInvariants, EveryPrefixIsInvalidButTheWhole) {
     // Only the whole body applies, with or without its trailing whitespace.
     size_t trailing = body.size() - (body.find_last_not_of(" \t\r\n") + 1);
     EXPECT_EQ(applied, int(trailing) + 1) << file;
+  }
+}
+
+TEST(PlanInvariants, BrokenPlansAreCaught) {
+  // The checks WellFormed (and the fuzzer) make, each shown to fail: each
+  // change, and what it breaks.
+  const EventPlan good = plan(clerk("organizationMembership.deleted.json"));
+  ASSERT_TRUE(WellFormed(good));
+  auto broken = [&](const std::function<void(EventPlan&)>& change) {
+    EventPlan p = good;
+    change(p);
+    return p;
+  };
+  auto membership = [](EventPlan& p) -> core::Upsert& { return std::get<core::Upsert>(p.writes[2]); };
+  const std::vector<std::pair<const char*, std::function<void(EventPlan&)>>> changes = {
+      {"rank 3", [&](EventPlan& p) { membership(p).version.rank = 3; }},
+      {"a version time out of range",
+       [&](EventPlan& p) { membership(p).version.updated_at_ms = core::kMaxTimeMs + 1; }},
+      {"a version time out of range", [&](EventPlan& p) { membership(p).version.event_time_ms = -1; }},
+      {"digest not of the data", [&](EventPlan& p) { membership(p).version.digest ^= 1; }},
+      {"data not canonical", [&](EventPlan& p) { *membership(p).data = " " + *membership(p).data; }},
+      {"data not an object", [&](EventPlan& p) { membership(p).data = "[]"; }},
+      {"memberships: id ''", [&](EventPlan& p) { membership(p).id.clear(); }},
+      {"memberships: id 'xxx", [&](EventPlan& p) { membership(p).id.assign(257, 'x'); }},
+      {"created_at: number -1 out of",
+       [&](EventPlan& p) {
+         core::Upsert& m = membership(p);
+         core::Upsert copy(m.table, m.id, m.source);
+         copy.version = m.version;
+         copy.data = m.data;
+         copy.set_time(Column::created_at, -1);
+         m = copy;
+       }},
+      {"a snapshot row in a table without source",
+       [&](EventPlan& p) { membership(p).source = core::RowSource::snapshot; }},
+      {"a bare placeholder with a digest",
+       [&](EventPlan& p) {
+         auto& org = std::get<core::Upsert>(p.writes[0]);
+         org.data.reset();
+         org.version.digest = 1;
+       }},
+      {"out of the order rows are locked in", [&](EventPlan& p) { std::swap(p.writes[0], p.writes[1]); }},
+      {"deleted_at out of range", [&](EventPlan& p) { std::get<core::Tombstone>(p.writes[3]).deleted_at_ms = -1; }},
+      {"tombstone organization_id",
+       [&](EventPlan& p) { std::get<core::Tombstone>(p.writes[3]).organization_id = kDocOrg; }},
+      {"ended by name",
+       [&](EventPlan& p) {
+         p.writes.push_back(core::EndChildren{core::Table::memberships, Column::name, kDocOrg, kDocTime});
+       }},
+      {"the last own write is not the object's", [&](EventPlan& p) { p.object_id = kDocOrg; }},
+      {"applied with an error", [&](EventPlan& p) { p.error = "x"; }},
+      {"applied without writes", [&](EventPlan& p) { p.writes.clear(); }},
+      {"applied, of no listed type", [&](EventPlan& p) { p.type = "session.created"; }},
+      {"writes on an invalid plan", [&](EventPlan& p) { p.disposition = Disposition::invalid, p.error = "x"; }},
+      {"invalid without an error",
+       [&](EventPlan& p) {
+         p.disposition = Disposition::invalid;
+         p.writes.clear();
+       }},
+      {"writes on an ignored plan", [&](EventPlan& p) { p.disposition = Disposition::ignore; }},
+  };
+  for (const auto& [problem, change] : changes) {
+    ::testing::AssertionResult result = WellFormed(broken(change));
+    EXPECT_FALSE(result) << problem;
+    EXPECT_NE(std::string(result.message()).find(problem), std::string::npos) << result.message();
   }
 }
 

@@ -41,14 +41,8 @@ std::string read_path(const std::string& path);
 std::string clerk(const std::string& name);  // "user.created.json", "received_2024/user.created.json"
 Json clerk_json(const std::string& name);
 
-// Every write well-formed: an upsert's columns are its table's, each with its
-// column's type, ids non-empty and at most kMaxIdLength bytes, times within
-// [0, kMaxTimeMs], ranks 0..2, data canonical with its digest.
+// plan_invariants.hpp's checks, as assertions.
 ::testing::AssertionResult WellFormedWrites(const std::vector<core::Write>& writes);
-
-// A plan well-formed whatever its input: applied with well-formed writes in
-// the order rows are locked, ending with the event's own object; invalid
-// with an error and no writes; ignored with neither.
 ::testing::AssertionResult WellFormed(const core::EventPlan& plan);
 
 // plan_event, checked WellFormed.
