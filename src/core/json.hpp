@@ -46,7 +46,7 @@ class Value {
 
 // A parsed body. Throws InvalidPayload for anything that is not one JSON
 // value, or that Postgres could not store: a string or key holding U+0000,
-// an unpaired surrogate escape.
+// an unpaired surrogate escape. Its values point into `text`, which must outlive it.
 class Document {
  public:
   explicit Document(std::string_view text);
