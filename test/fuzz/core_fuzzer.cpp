@@ -276,7 +276,7 @@ bool is_object_at(const Json& body, const std::string& pointer) {
   return body.contains(at) && body[at].is_object();
 }
 
-// The fields of `object_pointer` that every read of the object reads.
+// Appends the members `keys` of the object at `object_pointer`.
 void add(std::vector<Field>& fields, const std::string& object_pointer,
          std::initializer_list<std::pair<const char*, Declared>> keys) {
   for (const auto& [key, type] : keys) fields.push_back({object_pointer + "/" + key, type});
