@@ -49,7 +49,8 @@ class Value {
 
 // A parsed body. Throws InvalidPayload for anything that is not one JSON
 // value, or a string or key jsonb refuses (holding U+0000, an unpaired
-// surrogate escape); BeyondJsonb for a number beyond what numeric holds.
+// surrogate escape); BeyondJsonb for a number beyond what numeric holds. Its
+// values point into `text`, which must outlive it.
 class Document {
  public:
   explicit Document(std::string_view text);

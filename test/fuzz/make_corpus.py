@@ -53,10 +53,29 @@ def main() -> None:
     seed("user_two_emails", json.dumps(user).encode())
     seed("deleted_no_timestamp", b'{"type":"user.deleted","data":{"id":"user_1","deleted":true}}')
     seed("nul_escape", b'{"type":"organization.created","data":{"id":"org_1","name":"a\\u0000b"}}')
-    seed("deep", b'{"type":"organization.created","data":{"id":"org_1","x":' + b"[" * 63 + b"]" * 63 + b"}}")
+    seed("deep", b'{"type":"organization.created","data":{"id":"org_1","x":' + b"[" * 1000 + b"]" * 1000 + b"}}")
     seed("big_numbers", b'{"type":"organization.created","timestamp":1e400,"data":{"id":"org_1",'
                         b'"max_allowed_memberships":2147483648,"created_at":18446744073709551616}}')
     seed("invitation_other", b'{"type":"organizationInvitation.x","data":{"id":"orginv_1"}}')
+    seed("unpaired_surrogate", b'{"type":"organization.created","data":{"id":"org_1","name":"\\ud800"}}')
+    seed("exact_numbers", b'{"type":"organization.created","timestamp":1716883200,"data":{"id":"org_1",'
+                          b'"members_count":1e999,"public_metadata":{"n":123456789012345678901234567890,"p":1.50}}}')
+
+    membership = json.loads((FIXTURES / "clerk" / "organizationMembership.deleted.json").read_text())
+    del membership["data"]["public_user_data"]
+    seed("membership_deleted_without_user", json.dumps(membership).encode())
+    domain = json.loads((FIXTURES / "clerk" / "organizationDomain.updated.json").read_text())
+    domain["data"]["affiliation_verification"] = {"status": "unverified"}
+    seed("domain_affiliation_verification", json.dumps(domain).encode())
+
+    # Two copies of one membership version, separated by a form feed: the
+    # fuzzer joins them (core_fuzzer.cpp: check_join_pair).
+    first = json.loads((FIXTURES / "clerk" / "organizationMembership.updated.json").read_text())["data"]
+    second = json.loads(json.dumps(first))
+    del second["organization"]["slug"]
+    second["organization"]["members_count"] = 3
+    second["public_user_data"]["identifier"] = None
+    seed("join_pair", json.dumps(first).encode() + b"\f" + json.dumps(second).encode())
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ binary="$fuzz/core_fuzzer"
 artifacts="${FUZZ_ARTIFACTS:-/tmp/orgsync-fuzz-artifacts}/"
 CXX="${FUZZ_CXX:-clang++}"
 
-sources=("$fuzz/core_fuzzer.cpp" src/core/*.cpp)
+sources=("$fuzz/core_fuzzer.cpp" test/unit/plan_invariants.cpp src/core/*.cpp)
 needs_build=0
 if [[ ! -x "$binary" ]]; then
   needs_build=1
 else
-  for f in "${sources[@]}" src/core/*.hpp; do
+  for f in "${sources[@]}" src/core/*.hpp test/unit/plan_invariants.hpp; do
     [[ "$f" -nt "$binary" ]] && needs_build=1
   done
 fi
@@ -28,7 +28,7 @@ if (( needs_build )); then
   echo "building $binary" >&2
   "$CXX" -std=c++17 -O1 -g -fno-omit-frame-pointer \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Isrc -o "$binary" "${sources[@]}" -lcrypto -lsimdjson
+    -Isrc -o "$binary" "${sources[@]}" -lcrypto
 fi
 
 mkdir -p "$fuzz/corpus-work" "$artifacts"
