@@ -42,7 +42,6 @@ class Value {
  private:
   friend class Document;
   Value(const Document* document, uint32_t index) : document_(document), index_(index) {}
-  uint32_t next_sibling() const;
   const Document* document_;
   uint32_t index_;
 };

@@ -24,6 +24,19 @@ std::string listing_error(ObjectKind kind, const std::string& page) {
   }
 }
 
+// A page's object ids, and all its writes in order.
+std::vector<std::string> ids_of(const core::ListingPlan& plan) {
+  std::vector<std::string> ids;
+  for (const core::ListedObject& object : plan.objects) ids.push_back(object.id);
+  return ids;
+}
+std::vector<core::Write> writes_of(const core::ListingPlan& plan) {
+  std::vector<core::Write> writes;
+  for (const core::ListedObject& object : plan.objects)
+    writes.insert(writes.end(), object.writes.begin(), object.writes.end());
+  return writes;
+}
+
 // The examples' objects of one kind, as a listing page holds them.
 Json objects_of(const std::vector<const char*>& files) {
   Json items = Json::array();
@@ -37,38 +50,42 @@ TEST(Listing, BareArrayOrDataPage) {
   core::ListingPlan paged =
       core::plan_listing(ObjectKind::organization, Json{{"data", items}, {"total_count", 2}}.dump());
   for (const core::ListingPlan* p : {&bare, &paged}) {
-    EXPECT_EQ(p->ids, (std::vector<std::string>{kDocOrg, "org_2o9RAVkGMEfjA4f90OznAdaR1dx"}));
-    EXPECT_SHAPE(p->writes, "upsert organizations", "upsert organizations");
-    EXPECT_TRUE(WellFormedWrites(p->writes));
-    EXPECT_EQ(upsert_at(p->writes, 1).id, "org_2o9RAVkGMEfjA4f90OznAdaR1dx");
-    EXPECT_TRUE(HasText(upsert_at(p->writes, 0), Column::name, "Acme Corp"));
+    std::vector<core::Write> writes = writes_of(*p);
+    EXPECT_EQ(ids_of(*p), (std::vector<std::string>{kDocOrg, "org_2o9RAVkGMEfjA4f90OznAdaR1dx"}));
+    EXPECT_SHAPE(writes, "upsert organizations", "upsert organizations");
+    EXPECT_TRUE(WellFormedWrites(writes));
+    EXPECT_EQ(upsert_at(writes, 1).id, "org_2o9RAVkGMEfjA4f90OznAdaR1dx");
+    EXPECT_TRUE(HasText(upsert_at(writes, 0), Column::name, "Acme Corp"));
   }
-  EXPECT_EQ(upsert_at(bare.writes, 0).version.key(), upsert_at(paged.writes, 0).version.key());
-  core::ListingPlan empty = core::plan_listing(ObjectKind::user, "[]");
-  EXPECT_TRUE(empty.ids.empty() && empty.writes.empty());
-  EXPECT_TRUE(core::plan_listing(ObjectKind::user, R"({"data":[],"total_count":0})").writes.empty());
+  EXPECT_EQ(upsert_at(writes_of(bare), 0).version.key(), upsert_at(writes_of(paged), 0).version.key());
+  EXPECT_TRUE(core::plan_listing(ObjectKind::user, "[]").objects.empty());
+  EXPECT_TRUE(core::plan_listing(ObjectKind::user, R"({"data":[],"total_count":0})").objects.empty());
 }
 
 TEST(Listing, IdsInPageOrderAndEachObjectsWrites) {
   Json items = objects_of({"organizationMembership.updated.json", "received_2024/organizationMembership.created.json",
                            "organizationMembership.created.json"});
   core::ListingPlan p = core::plan_listing(ObjectKind::membership, Json{{"data", items}}.dump());
-  EXPECT_EQ(p.ids, (std::vector<std::string>{kDocMembership, "orgmem_2o9RAV6JzBIn92oN15jhs2cIijL", kDocMembership}));
-  ASSERT_EQ(p.writes.size(), 9u);
-  EXPECT_TRUE(WellFormedWrites(p.writes));
+  std::vector<std::string> ids = ids_of(p);
+  EXPECT_EQ(ids, (std::vector<std::string>{kDocMembership, "orgmem_2o9RAV6JzBIn92oN15jhs2cIijL", kDocMembership}));
+  ASSERT_EQ(p.objects.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(upsert_at(p.writes, 3 * i).table, core::Table::organizations);
-    EXPECT_EQ(upsert_at(p.writes, 3 * i + 1).table, core::Table::users);
-    EXPECT_EQ(upsert_at(p.writes, 3 * i + 2).id, p.ids[i]);
+    const std::vector<core::Write>& writes = p.objects[i].writes;
+    ASSERT_EQ(writes.size(), 3u);
+    EXPECT_TRUE(WellFormedWrites(writes));
+    EXPECT_EQ(upsert_at(writes, 0).table, core::Table::organizations);
+    EXPECT_EQ(upsert_at(writes, 1).table, core::Table::users);
+    EXPECT_EQ(upsert_at(writes, 2).id, ids[i]);
   }
 }
 
 TEST(Listing, CopiesHaveNoEventTime) {
   Json membership = clerk_json("organizationMembership.updated.json")["data"];
-  core::ListingPlan p = core::plan_listing(ObjectKind::membership, Json::array({membership}).dump());
-  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(upsert_at(p.writes, i).version.event_time_ms, 0) << i;
+  std::vector<core::Write> writes =
+      writes_of(core::plan_listing(ObjectKind::membership, Json::array({membership}).dump()));
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(upsert_at(writes, i).version.event_time_ms, 0) << i;
   // A member's user snapshot is as of the membership's last update.
-  EXPECT_EQ(upsert_at(p.writes, 1).version.updated_at_ms, 1716883500000);
+  EXPECT_EQ(upsert_at(writes, 1).version.updated_at_ms, 1716883500000);
 }
 
 TEST(Listing, ReadsEveryKindAsItsEventsDo) {
@@ -77,12 +94,13 @@ TEST(Listing, ReadsEveryKindAsItsEventsDo) {
     SCOPED_TRACE(type.name);
     Json body = clerk_json(std::string(type.name) + ".json");
     core::EventPlan event = plan(body);
-    core::ListingPlan listing = core::plan_listing(type.kind, Json::array({body["data"]}).dump());
-    EXPECT_EQ(listing.ids, std::vector<std::string>{*event.object_id});
-    ASSERT_EQ(shape(listing.writes), shape(event.writes));
+    core::ListingPlan page = core::plan_listing(type.kind, Json::array({body["data"]}).dump());
+    std::vector<core::Write> listed = writes_of(page);
+    EXPECT_EQ(ids_of(page), std::vector<std::string>{*event.object_id});
+    ASSERT_EQ(shape(listed), shape(event.writes));
     for (size_t i = 0; i < event.writes.size(); ++i) {
       const core::Upsert& a = upsert_at(event.writes, i);
-      const core::Upsert& b = upsert_at(listing.writes, i);
+      const core::Upsert& b = upsert_at(listed, i);
       EXPECT_EQ(a.id, b.id);
       EXPECT_EQ(a.data, b.data);
       EXPECT_EQ(a.version.rank, b.version.rank);
