@@ -18,7 +18,7 @@ PG_CONFIG ?= pg_config
 # Postgres headers as system headers: our warnings are about our code.
 PG_CPPFLAGS = -Isrc -isystem $(shell $(PG_CONFIG) --includedir-server)
 PG_CXXFLAGS = -std=c++17 -Wall -Wextra -Wno-unused-parameter
-SHLINK = -lstdc++ -lcrypto -lsimdjson
+SHLINK = -lstdc++ -lcrypto
 SHLIB_LINK = $(SHLINK)
 EXTRA_CLEAN = relay/orgsync-relay test/unit/core_tests results regression.* output_iso
 
@@ -40,7 +40,7 @@ relay:
 CORE_OBJS = $(patsubst %.cpp,%.o,$(wildcard src/core/*.cpp))
 test/unit/core_tests: $(wildcard test/unit/*.cpp) $(CORE_OBJS)
 	$(CXX) -std=c++17 -O1 -g -Wall -Wextra -Isrc -o $@ $(filter %.cpp,$^) $(CORE_OBJS) \
-		-lgtest -lgtest_main -lcrypto -lsimdjson -pthread
+		-lgtest -lgtest_main -lcrypto -pthread
 
 unit-tests: test/unit/core_tests
 	test/unit/core_tests

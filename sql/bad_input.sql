@@ -48,32 +48,21 @@ SELECT pg_temp.probe('{"type": "organizationMembership.created", "data": {"id": 
 SELECT pg_temp.probe('{"type": "organizationMembership.created", "data": {"id": "mem_1", "organization": "org_1", "public_user_data": {"user_id": "u"}}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_\u0000"}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "x\u0000": 1}}');
-SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "n": 1e999}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1"}} trailing');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1",}}');
 SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "\ud800"}}');
-SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "deep": ' || repeat('[', 100) || repeat(']', 100) || '}}');
-SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "deep": ' || repeat('[', 100000) || repeat(']', 100000) || '}}');
-SELECT pg_temp.probe('{"type": "user.created", "data": {"id": "user_1", "deep": ' || repeat('{"a":', 100000) || '1' || repeat('}', 100000) || '}}');
 
--- values too long for a btree index: a long id is invalid, a long slug is kept only in data
+-- values too long for a btree index: a long id, or a long slug, is invalid
+-- (a slug column left empty would not be Clerk's state)
 SELECT pg_temp.probe(format('{"type": "organization.created", "data": {"id": "org_%s"}}', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 100) i)));
 SELECT pg_temp.probe(format('{"type": "organization.created", "data": {"id": "org_long_slug", "slug": "%s"}}', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 100) i)));
 SELECT id, slug, length(data ->> 'slug') AS slug_in_data FROM orgsync.organizations WHERE id = 'org_long_slug';
 
--- wrong types in optional fields are stored as NULL columns; the event applies
-SELECT pg_temp.probe('{"type": "organization.created", "timestamp": 1716883200, "data": {"id": "org_types", "name": 5, "slug": {}, "max_allowed_memberships": "ten", "created_at": "yesterday", "updated_at": -5}}');
-SELECT pg_temp.probe('{"type": "organization.updated", "timestamp": 1716883200, "data": {"id": "org_types", "name": "Big", "max_allowed_memberships": 99999999999, "updated_at": 1e20}}');
-SELECT pg_temp.probe('{"type": "user.created", "timestamp": "soon", "data": {"id": "user_types", "email_addresses": "none", "primary_email_address_id": 3, "first_name": ["A"]}}');
-SELECT pg_temp.probe('{"type": "organizationMembership.created", "timestamp": 1.5, "data": {"id": "mem_types", "role": 1, "permissions": [1, "org:read", null], "organization": {"id": "org_types"}, "public_user_data": {"user_id": "user_types", "identifier": "no-at-sign"}}}');
-SELECT id, name, slug, max_allowed_memberships, created_at, updated_at, source FROM orgsync.organizations WHERE id = 'org_types';
-SELECT id, primary_email, first_name, source FROM orgsync.users WHERE id = 'user_types';
-SELECT id, role, permissions FROM orgsync.memberships WHERE id = 'mem_types';
-
--- timestamps of every shape: seconds, ms, negative, huge, fractional, string
+-- timestamps of every shape: seconds and ms apply; negative, huge,
+-- fractional, exponent and string ones make the delivery invalid
 SELECT ts, pg_temp.probe(format('{"type": "organization.deleted", "timestamp": %s, "data": {"id": "org_ts_%s"}}', ts, md5(ts))) AS result
 FROM unnest(ARRAY['1716883200', '1716883200000', '0', '-1', '1e3', '1716883200.5', '"1716883200"', 'null', '99999999999999999999', '9223372036854775807']) AS ts ORDER BY ts;
--- an unusable event time falls back to the delivery's own signed timestamp (now)
+-- a missing (null) event time falls back to the delivery's own signed timestamp (now)
 SELECT CASE WHEN deleted_at > now() - interval '1 hour' THEN 'delivery time' ELSE deleted_at::text END AS deleted_at, count(*)
 FROM orgsync.organizations WHERE id LIKE 'org_ts_%' GROUP BY 1 ORDER BY 1;
 

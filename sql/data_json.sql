@@ -1,7 +1,7 @@
 -- The data column holds what jsonb makes of the event's `data`: strings,
--- escapes, numbers, nesting and repeated keys, each one line. `same_text`
--- is false where the text differs, and `same_value` says whether jsonb still
--- counts them equal (numbers are read as numbers: 1.50 is stored as 1.5).
+-- escapes, numbers, nesting and repeated keys, each one line. `same_value`
+-- and `same_text` compare it with what jsonb makes of the delivery itself:
+-- numbers are kept as written (1.50 stays 1.50), as jsonb keeps them.
 \set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 SELECT orgsync.add_secret(:'secret');
 CREATE TEMP TABLE probe (n serial, label text, value text);
@@ -39,7 +39,7 @@ INSERT INTO probe (label, value) VALUES
   ('keys of every length', '{"bbb": 3, "a": 1, "cc": 2, "": 0, "aa": 4}'),
   ('non-ASCII keys', '{"é": 1, "e": 2, "中文": 3}'),
   ('escaped keys', '{"a\"b": 1, "a\nb": 2}'),
-  ('deep nesting', repeat('[', 60) || repeat(']', 60)),
+  ('deep nesting', repeat('[', 600) || repeat(']', 600)),
   ('whitespace around', E' \t\n{ "a" :\n 1 } ');
 CREATE TEMP TABLE delivered AS
 SELECT n, label, format('{"type":"organization.updated","object":"event","timestamp":1716883200,'

@@ -106,8 +106,9 @@ SELECT id, name, source, deleted_at IS NOT NULL AS deleted FROM orgsync.organiza
 SELECT id, primary_email, first_name, source, deleted_at = pg_temp.at(2400) AS deleted_at_user_deletion FROM orgsync.users ORDER BY id;
 SELECT id, role, deleted_at = pg_temp.at(2100) AS own_deletion, deleted_at = pg_temp.at(2400) AS user_deletion FROM orgsync.memberships ORDER BY id;
 
--- 3. Ties: two versions with the same updated_at and event time but
---    different content; the same one wins in every order.
+-- 3. Ties: two copies of the same version (same updated_at) with different
+--    content are joined: what only one carries is kept, and where both
+--    differ the greater value wins ("Right" over "Left"), in every order.
 SELECT * FROM pg_temp.check_all_orders(ARRAY[
   pg_temp.org_event('organization.updated', 'org_3', 'Left', 5000, 5000),
   pg_temp.org_event('organization.updated', 'org_3', 'Right', 5000, 5000),

@@ -1,9 +1,10 @@
 -- Who may do what. Secrets are readable by no ordinary role; the webhook
--- entry point is open to any role (it only acts on verified deliveries);
--- trusted and administrative functions are not.
+-- entry points are for members of orgsync_webhook (the relay's role);
+-- trusted and administrative functions are for the owner only.
 SET client_min_messages = warning;
-CREATE ROLE regress_webhook LOGIN;
+CREATE ROLE regress_webhook LOGIN IN ROLE orgsync_webhook;
 CREATE ROLE regress_app LOGIN;
+CREATE ROLE regress_stranger LOGIN;
 GRANT SELECT ON orgsync.organizations, orgsync.users, orgsync.memberships TO regress_app;
 RESET client_min_messages;
 
@@ -34,9 +35,16 @@ SELECT orgsync.is_member('org_2g7np7Hrk0SN6kj5EDMLDaKNL0S', 'user_nobody');
 SELECT count(*) FROM orgsync.secrets;
 RESET ROLE;
 
+SET ROLE regress_stranger;
+-- a role without the grant cannot deliver at all, signed or not
+SELECT orgsync.handle_event(orgsync.sign(:'secret', 'msg_priv_2', :'org_created'), :'org_created');
+SELECT * FROM orgsync.handle_events(ARRAY['{}'::jsonb], ARRAY['junk']);
+RESET ROLE;
+
 -- the secrets table and privileged functions, as the catalog sees them
 SELECT relname, relacl FROM pg_class WHERE relnamespace = 'orgsync'::regnamespace AND relkind = 'r' ORDER BY relname;
-SELECT p.proname, p.prosecdef, has_function_privilege('regress_webhook', p.oid, 'EXECUTE') AS public_can_execute,
+SELECT p.proname, p.prosecdef, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute,
+       has_function_privilege('orgsync_webhook', p.oid, 'EXECUTE') AS webhook_can_execute,
        p.proconfig
 FROM pg_proc p WHERE p.pronamespace = 'orgsync'::regnamespace ORDER BY p.proname;
 
@@ -44,3 +52,4 @@ TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invi
 REVOKE SELECT ON orgsync.organizations, orgsync.users, orgsync.memberships FROM regress_app;
 DROP ROLE regress_webhook;
 DROP ROLE regress_app;
+DROP ROLE regress_stranger;

@@ -14,6 +14,7 @@
 
 #include "core/base64.hpp"
 #include "core/errors.hpp"
+#include "core/time.hpp"
 
 namespace orgsync::core {
 namespace {
@@ -87,13 +88,6 @@ Digest hmac_sha256(const SigningKey& key, std::string_view id, std::string_view 
   return digest;
 }
 
-std::optional<int64_t> parse_seconds(std::string_view text) {
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 SigningKey decode_secret(std::string_view secret) {
@@ -138,7 +132,7 @@ Verdict verify(const DeliveryHeaders& headers, std::string_view body, const std:
   if (headers.id.empty()) return Verdict::missing_id;
   if (headers.timestamp.empty()) return Verdict::missing_timestamp;
   if (headers.signature.empty()) return Verdict::missing_signature;
-  auto timestamp = parse_seconds(headers.timestamp);
+  auto timestamp = parse_unix_seconds(headers.timestamp);
   if (!timestamp) return Verdict::malformed_timestamp;
   if (*timestamp < now_seconds - tolerance_seconds) return Verdict::timestamp_too_old;
   if (*timestamp > now_seconds + tolerance_seconds) return Verdict::timestamp_too_new;

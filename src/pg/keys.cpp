@@ -8,10 +8,36 @@ extern "C" {
 }
 
 #include "pg/boundary.hpp"
-#include "pg/statements.hpp"
+
+extern "C" {
+#include "utils/snapmgr.h"
+}
 
 namespace orgsync::pg {
 namespace {
+
+// The endpoint's signing keys, as SPI_tuptable rows of one bytea column.
+uint64 select_endpoint_keys(text* endpoint) {
+  static SPIPlanPtr plan = nullptr;
+  if (plan == nullptr) {
+    Oid argtypes[1] = {TEXTOID};
+    SPIPlanPtr prepared = SPI_prepare("SELECT key FROM orgsync.secrets WHERE endpoint = $1", 1, argtypes);
+    if (prepared == nullptr) elog(ERROR, "orgsync: SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+    if (SPI_keepplan(prepared) != 0) elog(ERROR, "orgsync: SPI_keepplan failed");
+    plan = prepared;
+  }
+  Datum values[1] = {PointerGetDatum(endpoint)};
+  // SPI leaves its procedure context current; the caller's must stay current
+  // for what it allocates next.
+  MemoryContext caller = CurrentMemoryContext;
+  // The newest committed keys, whatever the transaction's isolation: what
+  // is read here stays cached after the transaction, until secrets change
+  // again, and a REPEATABLE READ snapshot may predate the last change.
+  int rc = SPI_execute_snapshot(plan, values, " ", GetLatestSnapshot(), InvalidSnapshot, false, false, 0);
+  MemoryContextSwitchTo(caller);
+  if (rc < 0) elog(ERROR, "orgsync: reading orgsync.secrets failed: %s", SPI_result_code_string(rc));
+  return SPI_processed;
+}
 
 struct CachedEndpoint {
   char* name;

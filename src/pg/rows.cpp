@@ -10,217 +10,82 @@ extern "C" {
 #include "access/toast_compression.h"
 #include "access/toast_internals.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "commands/trigger.h"
-#include "executor/executor.h"
 #include "executor/nodeModifyTable.h"
 #include "rewrite/rewriteHandler.h"
 #include "storage/lmgr.h"
-#include "tcop/utility.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 }
+
+#include "pg/compat.hpp"
+#include "pg/open_tables.hpp"
 
 namespace orgsync::pg {
 namespace {
 
-const char* const kTableNames[] = {"organizations", "users", "memberships", "invitations", "events"};
+// ---- opening a table for a call ------------------------------------------------
 
-const char* const kColumnNames[] = {
-    "id",
-    "name",
-    "slug",
-    "image_url",
-    "created_by",
-    "max_allowed_memberships",
-    "primary_email",
-    "first_name",
-    "last_name",
-    "username",
-    "external_id",
-    "organization_id",
-    "user_id",
-    "role",
-    "permissions",
-    "email_address",
-    "status",
-    "expires_at",
-    "public_metadata",
-    "private_metadata",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-    "data",
-    "source",
-    "sync_version",
-    "endpoint",
-    "type",
-    "error",
-    "object_id",
-    "event_time",
-    "received_at",
-    "payload",
-};
-static_assert(sizeof(kTableNames) / sizeof(*kTableNames) == kTables, "a name for every Table");
-static_assert(sizeof(kColumnNames) / sizeof(*kColumnNames) == kColumns, "a name for every Column");
-
-// What the catalogs say of a table, kept per backend until the table changes.
-struct TableInfo {
-  Oid relid;  // InvalidOid: not looked up yet, or invalidated
-  Oid primary_key;
-  AttrNumber attnums[kColumns];  // 0: the table has no such column
-  // Each column type's input function, for parse_column.
-  Oid input_function[kColumns];
-  Oid input_param[kColumns];
-  // The compression method declared for the column (lz4 for data and
-  // payload), if its storage allows compression; else InvalidCompressionMethod.
-  char compression[kColumns];
-};
-
-TableInfo table_info[kTables];
-
-void forget_tables(Datum, Oid relid) {
-  for (TableInfo& info : table_info) {
-    if (relid == InvalidOid || relid == info.relid) info.relid = InvalidOid;
-  }
-}
-
-void describe(TableInfo& info, Relation rel) {
-  TupleDesc desc = RelationGetDescr(rel);
-  for (int c = 0; c < kColumns; ++c) {
-    info.attnums[c] = 0;
-    info.compression[c] = InvalidCompressionMethod;
-    for (int a = 0; a < desc->natts; ++a) {
-      Form_pg_attribute attribute = TupleDescAttr(desc, a);
-      if (!attribute->attisdropped && strcmp(NameStr(attribute->attname), kColumnNames[c]) == 0) {
-        info.attnums[c] = AttrNumber(a + 1);
-        getTypeInputInfo(attribute->atttypid, &info.input_function[c], &info.input_param[c]);
-        bool compressible = attribute->attlen == -1 &&
-                            (attribute->attstorage == TYPSTORAGE_EXTENDED || attribute->attstorage == TYPSTORAGE_MAIN);
-        if (compressible) info.compression[c] = attribute->attcompression;
-      }
-    }
-  }
-  info.primary_key = RelationGetPrimaryKeyIndex(rel);  // checked in open_table
-  info.relid = RelationGetRelid(rel);
-}
-
-}  // namespace
-
-// Ids up to this long are remembered with the row found for them (Clerk's
-// and Svix's ids are about 30 bytes).
-constexpr size_t kMaxRememberedId = 64;
-
-// One table as a call uses it.
-struct OpenTable {
-  Relation rel;
-  Relation primary_key;
-  ResultRelInfo* result;
-  List* arbiter;   // the primary key, for speculative insertion
-  TableInfo info;  // this call's copy: invalidation may reset the cache
-  // find_row's scan, kept for the call: a dirty snapshot sees the newest
-  // version, committed or not, as the unique check of INSERT ... ON CONFLICT
-  // does, and says in xmin whose insertion is still in progress.
-  SnapshotData dirty;
-  IndexScanDesc scan;
-  bool scan_may_pin;      // scanned since the last rescan that released its buffer pins
-  TupleTableSlot* found;  // find_row's result
-  // `found` is the current version of the row with this id, locked by this
-  // transaction: nobody else can change it, and this call has not since.
-  bool found_is_current_and_locked;
-  char found_id[kMaxRememberedId];
-  size_t found_id_size;
-  TupleTableSlot* row;   // the row being written (virtual)
-  bool* given;           // per attribute: set by set_column
-  ExprState** defaults;  // per attribute: its default, prepared on first need
-  bool* default_known;
-  FmgrInfo input[kColumns];  // set up on first use in the call
-};
-
-struct RowAccess {
-  EState* estate;
-  EPQState epq;
-  RangeTblEntry* range[kTables];
-  OpenTable* tables[kTables];
-  ResourceOwner caller_owner;  // while a call uses the kept access
-};
-
-namespace {
-
-OpenTable& open_table(RowAccess* access, Table which) {
-  int t = int(which);
-  if (access->tables[t] != nullptr) return *access->tables[t];
-  EState* estate = access->estate;
-  MemoryContext previous = MemoryContextSwitchTo(estate->es_query_cxt);
-
-  TableInfo& cached = table_info[t];
-  Oid relid = cached.relid;
-  if (!OidIsValid(relid)) relid = get_relname_relid(kTableNames[t], get_namespace_oid("orgsync", false));
-  if (!OidIsValid(relid)) {
-    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("orgsync: table orgsync.%s is missing", kTableNames[t])));
-  }
-  auto* table = static_cast<OpenTable*>(palloc0(sizeof(OpenTable)));
-  table->rel = table_open(relid, RowExclusiveLock);
-  // Opening took a lock, which processes invalidations: describe the table
-  // as it is now if the cache was empty or has just been reset.
-  if (cached.relid != relid) describe(cached, table->rel);
-  table->info = cached;
-
-  RangeTblEntry* rte = access->range[t];
-  rte->relid = relid;
-  // An update recomputes every stored generated column (they are cheap, and
-  // correct whatever they depend on).
-  TupleDesc desc = RelationGetDescr(table->rel);
-  int natts = desc->natts;
-  for (int a = 0; a < natts; ++a) {
+// An update recomputes every stored generated column (they are cheap, and
+// correct whatever they depend on).
+void mark_generated_columns(RangeTblEntry* rte, TupleDesc desc) {
+  for (int a = 0; a < desc->natts; ++a) {
     if (TupleDescAttr(desc, a)->attgenerated == ATTRIBUTE_GENERATED_STORED) {
-      rte->extraUpdatedCols = bms_add_member(rte->extraUpdatedCols, a + 1 - FirstLowInvalidHeapAttributeNumber);
+      compat::mark_generated_column_updated(rte, AttrNumber(a + 1));
     }
   }
+}
 
-  table->result = makeNode(ResultRelInfo);
-  InitResultRelInfo(table->result, table->rel, t + 1, nullptr, 0);
-  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, table->result);
-  // Speculative insertion needs no more than this: index_insert reports the
-  // conflicts (UNIQUE_CHECK_PARTIAL); no ExecCheckIndexConstraints here.
-  ExecOpenIndices(table->result, false);
-  for (int i = 0; i < table->result->ri_NumIndices; ++i) {
-    Relation index = table->result->ri_IndexRelationDescs[i];
-    if (RelationGetRelid(index) == table->info.primary_key) table->primary_key = index;
+// The result relation inserts and updates go through, with its indexes.
+// Speculative insertion needs no more than this: index_insert reports the
+// conflicts (UNIQUE_CHECK_PARTIAL); no ExecCheckIndexConstraints here.
+void open_result_relation(EState* estate, OpenTable& table, int range_index) {
+  table.result = makeNode(ResultRelInfo);
+  InitResultRelInfo(table.result, table.rel, range_index, nullptr, 0);
+  estate->es_opened_result_relations = lappend(estate->es_opened_result_relations, table.result);
+  ExecOpenIndices(table.result, false);
+}
+
+// find_row's index: the primary key, which must be the text column `id`.
+void open_primary_key(OpenTable& table, core::Table which) {
+  for (int i = 0; i < table.result->ri_NumIndices; ++i) {
+    Relation index = table.result->ri_IndexRelationDescs[i];
+    if (RelationGetRelid(index) == table.info.primary_key) table.primary_key = index;
   }
-  // find_row's scan key: text equality on the one key column, `id`.
-  Form_pg_index key = table->primary_key == nullptr ? nullptr : table->primary_key->rd_index;
-  if (key == nullptr || key->indnkeyatts != 1 || key->indkey.values[0] != table->info.attnums[int(Column::id)] ||
-      TupleDescAttr(desc, key->indkey.values[0] - 1)->atttypid != TEXTOID) {
+  Form_pg_index key = table.primary_key == nullptr ? nullptr : table.primary_key->rd_index;
+  AttrNumber id = table.info.attnums[int(Column::id)];
+  if (key == nullptr || key->indnkeyatts != 1 || key->indkey.values[0] != id || id == 0 ||
+      TupleDescAttr(RelationGetDescr(table.rel), id - 1)->atttypid != TEXTOID) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                    errmsg("orgsync: the primary key of orgsync.%s must be its text column \"id\"", kTableNames[t])));
+                    errmsg("orgsync: the primary key of orgsync.%s must be its text column \"id\"",
+                           core::table_name(which))));
   }
-  table->arbiter = list_make1_oid(table->info.primary_key);
-  InitDirtySnapshot(table->dirty);
-  table->scan = index_beginscan(table->rel, table->primary_key, &table->dirty, 1, 0);
-  table->found = table_slot_create(table->rel, &estate->es_tupleTable);
-  table->row = ExecInitExtraTupleSlot(estate, RelationGetDescr(table->rel), &TTSOpsVirtual);
-  table->given = static_cast<bool*>(palloc0(natts * sizeof(bool)));
-  table->defaults = static_cast<ExprState**>(palloc0(natts * sizeof(ExprState*)));
-  table->default_known = static_cast<bool*>(palloc0(natts * sizeof(bool)));
-  access->tables[t] = table;
-  MemoryContextSwitchTo(previous);
-  return *table;
+  table.arbiter = list_make1_oid(table.info.primary_key);
+  InitDirtySnapshot(table.dirty);
+  table.scan = index_beginscan(table.rel, table.primary_key, &table.dirty, 1, 0);
+}
+
+// The slots and per-attribute state rows are written with.
+void make_row_buffers(EState* estate, OpenTable& table) {
+  int natts = RelationGetDescr(table.rel)->natts;
+  table.found = table_slot_create(table.rel, &estate->es_tupleTable);
+  table.row = ExecInitExtraTupleSlot(estate, RelationGetDescr(table.rel), &TTSOpsVirtual);
+  table.given = static_cast<bool*>(palloc0(natts * sizeof(bool)));
+  table.defaults = static_cast<ExprState**>(palloc0(natts * sizeof(ExprState*)));
+  table.default_known = static_cast<bool*>(palloc0(natts * sizeof(bool)));
 }
 
 AttrNumber attnum_of(const OpenTable& table, Column column) {
   AttrNumber attnum = table.info.attnums[int(column)];
   if (attnum == 0) {
-    ereport(ERROR,
-            (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("orgsync: table orgsync.%s has no column \"%s\"",
-                                                       RelationGetRelationName(table.rel), kColumnNames[int(column)])));
+    ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                    errmsg("orgsync: table orgsync.%s has no column \"%s\"", RelationGetRelationName(table.rel),
+                           core::column_name(column)),
+                    errhint("If the orgsync library was just upgraded, run ALTER EXTENSION orgsync UPDATE.")));
   }
   return attnum;
 }
@@ -281,150 +146,6 @@ bool id_less(Datum a, Datum b) {
   return order < 0 || (order == 0 && nx < ny);
 }
 
-}  // namespace
-
-namespace {
-
-RowAccess* new_row_access() {
-  EState* estate = CreateExecutorState();
-  MemoryContext previous = MemoryContextSwitchTo(estate->es_query_cxt);
-  auto* access = static_cast<RowAccess*>(palloc0(sizeof(RowAccess)));
-  access->estate = estate;
-  List* range_table = NIL;
-  for (int t = 0; t < kTables; ++t) {
-    RangeTblEntry* rte = makeNode(RangeTblEntry);
-    rte->rtekind = RTE_RELATION;
-    rte->relkind = RELKIND_RELATION;
-    rte->rellockmode = RowExclusiveLock;
-    access->range[t] = rte;
-    range_table = lappend(range_table, rte);
-  }
-  ExecInitRangeTable(estate, range_table);
-  EvalPlanQualInit(&access->epq, estate, nullptr, NIL, -1);
-  MemoryContextSwitchTo(previous);
-  return access;
-}
-
-void start_call(RowAccess* access) {
-  // Row triggers that look the old row up again (GetTupleForTrigger) need a snapshot.
-  access->estate->es_snapshot = GetActiveSnapshot();
-  AfterTriggerBeginQuery();
-}
-
-void close_row_access(RowAccess* access) {
-  EState* estate = access->estate;
-  EvalPlanQualEnd(&access->epq);
-  ExecCloseResultRelations(estate);
-  for (OpenTable* table : access->tables) {
-    if (table == nullptr) continue;
-    index_endscan(table->scan);
-    table_close(table->rel, NoLock);
-  }
-  ExecResetTupleTable(estate->es_tupleTable, false);
-  FreeExecutorState(estate);  // and `access` with it
-}
-
-// The access that consecutive calls in one (sub)transaction share: opening
-// the tables, their indexes and scans for every call of a statement that
-// applies thousands of deliveries would cost as much as HMAC-verifying each.
-// It is owned by the (sub)transaction, not by the statement (a portal's
-// resource owner ends with the statement), and closed before the
-// subtransaction or transaction commits, and before any utility statement,
-// which may want the tables to itself (TRUNCATE, ALTER TABLE).
-struct KeptAccess {
-  RowAccess* access;
-  SubTransactionId subtransaction;
-  ResourceOwner owner;
-  bool in_use;  // a call is running on it (a trigger's nested call opens its own)
-};
-KeptAccess kept;
-
-void close_kept_access() {
-  RowAccess* access = kept.access;
-  ResourceOwner owner = kept.owner;
-  kept = {};
-  ResourceOwner caller_owner = CurrentResourceOwner;
-  CurrentResourceOwner = owner;
-  close_row_access(access);
-  CurrentResourceOwner = caller_owner;
-}
-
-// On abort the resource owner has released the tables and the
-// (sub)transaction's memory goes with it: only forget.
-void on_subtransaction_end(SubXactEvent event, SubTransactionId subtransaction, SubTransactionId, void*) {
-  if (kept.access == nullptr || kept.subtransaction != subtransaction) return;
-  if (event == SUBXACT_EVENT_PRE_COMMIT_SUB) close_kept_access();
-  if (event == SUBXACT_EVENT_ABORT_SUB) kept = {};
-}
-
-void on_transaction_end(XactEvent event, void*) {
-  if (kept.access == nullptr) return;
-  if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) close_kept_access();
-  if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) kept = {};
-}
-
-ProcessUtility_hook_type next_process_utility = nullptr;
-
-void close_kept_access_before_utility(PlannedStmt* statement, const char* query, bool read_only,
-                                      ProcessUtilityContext context, ParamListInfo params,
-                                      QueryEnvironment* environment, DestReceiver* destination,
-                                      QueryCompletion* completion) {
-  if (kept.access != nullptr && !kept.in_use) close_kept_access();
-  (next_process_utility != nullptr ? next_process_utility : standard_ProcessUtility)(
-      statement, query, read_only, context, params, environment, destination, completion);
-}
-
-}  // namespace
-
-RowAccess* begin_row_access(const char* function) {
-  // The row-level API skips the executor's own checks for these.
-  PreventCommandIfReadOnly(function);
-  PreventCommandIfParallelMode(function);
-  SubTransactionId subtransaction = GetCurrentSubTransactionId();
-  if (kept.access == nullptr) {
-    MemoryContext previous = MemoryContextSwitchTo(CurTransactionContext);
-    kept = {new_row_access(), subtransaction, CurTransactionResourceOwner, false};
-    MemoryContextSwitchTo(previous);
-  }
-  if (kept.in_use || kept.subtransaction != subtransaction) {
-    // Nested in a call, or inside a subtransaction of the kept access's own.
-    RowAccess* access = new_row_access();
-    start_call(access);
-    return access;
-  }
-  kept.in_use = true;
-  RowAccess* access = kept.access;
-  access->caller_owner = CurrentResourceOwner;
-  CurrentResourceOwner = kept.owner;
-  start_call(access);
-  return access;
-}
-
-void end_row_access(RowAccess* access) {
-  AfterTriggerEndQuery(access->estate);
-  if (access != kept.access) {
-    close_row_access(access);
-    return;
-  }
-  // What this call found may change before the next one; and buffer pins
-  // held between calls would keep VACUUM waiting for this transaction (a
-  // scan keeps its B-tree leaf and heap page pinned until it is rescanned).
-  EvalPlanQualEnd(&access->epq);
-  for (OpenTable* table : access->tables) {
-    if (table == nullptr) continue;
-    table->found_is_current_and_locked = false;
-    ExecClearTuple(table->found);
-    if (table->scan_may_pin) {
-      index_rescan(table->scan, table->scan->keyData, table->scan->numberOfKeys, nullptr, 0);
-      table->scan_may_pin = false;
-    }
-  }
-  CurrentResourceOwner = access->caller_owner;
-  kept.in_use = false;
-}
-
-namespace {
-
 bool is_found_id(const OpenTable& table, const text* id) {
   return table.found_is_current_and_locked && VARSIZE_ANY_EXHDR(id) == table.found_id_size &&
          memcmp(VARDATA_ANY(id), table.found_id, table.found_id_size) == 0;
@@ -447,7 +168,57 @@ void forget_found_rows(RowAccess* access, OpenTable& written) {
   }
 }
 
+// Postgres compresses a value only when its whole row reaches 2 kB, and most
+// Clerk objects and deliveries are 0.5-1.5 kB of JSON, which lz4 shrinks by
+// a quarter to a third (fewer pages to extend, less WAL to write and sync).
+// So orgsync compresses a value of this size or more itself, as it is set,
+// when its column declares a compression method.
+constexpr Size kCompressFromBytes = 256;
+
+Datum compressed_if_smaller(Datum value, char method) {
+  auto* plain = reinterpret_cast<varlena*>(DatumGetPointer(value));
+  if (!VARATT_IS_4B_U(plain) || VARSIZE(plain) < kCompressFromBytes) return value;
+  Datum compressed = toast_compress_datum(value, method);  // NULL unless smaller
+  return DatumGetPointer(compressed) != nullptr ? compressed : value;
+}
+
 }  // namespace
+
+OpenTable& open_table(RowAccess* access, Table which) {
+  int t = int(which);
+  if (access->tables[t] != nullptr) return *access->tables[t];
+  EState* estate = access->estate;
+  MemoryContext previous = MemoryContextSwitchTo(estate->es_query_cxt);
+  Oid relid = table_relid(which);
+  auto* table = static_cast<OpenTable*>(palloc0(sizeof(OpenTable)));
+  table->rel = table_open(relid, RowExclusiveLock);
+  // Opening took a lock, which processed invalidations: the table as it is now.
+  table->info = describe_table(which, table->rel);
+  access->range[t]->relid = relid;
+  mark_generated_columns(access->range[t], RelationGetDescr(table->rel));
+  open_result_relation(estate, *table, t + 1);
+  open_primary_key(*table, which);
+  make_row_buffers(estate, *table);
+  access->tables[t] = table;
+  MemoryContextSwitchTo(previous);
+  return *table;
+}
+
+void release_between_calls(OpenTable& table) {
+  table.found_is_current_and_locked = false;
+  ExecClearTuple(table.found);
+  // A scan keeps its B-tree leaf and heap page pinned until it is rescanned,
+  // and pins held between calls would keep VACUUM waiting for this transaction.
+  if (table.scan_may_pin) {
+    index_rescan(table.scan, table.scan->keyData, table.scan->numberOfKeys, nullptr, 0);
+    table.scan_may_pin = false;
+  }
+}
+
+void close_open_table(OpenTable& table) {
+  index_endscan(table.scan);
+  table_close(table.rel, NoLock);
+}
 
 TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
   OpenTable& table = open_table(access, which);
@@ -478,14 +249,15 @@ TupleTableSlot* find_row(RowAccess* access, Table which, Datum id, bool lock) {
     }
     if (lock) {
       TM_FailureData failure;
-      TM_Result result =
-          table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
-                           GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0, &failure);
+      TM_Result result = table_tuple_lock(table.rel, &table.found->tts_tid, GetActiveSnapshot(), table.found,
+                                          GetCurrentCommandId(false), LockTupleNoKeyExclusive, LockWaitBlock, 0,
+                                          &failure);
       // Changed by another transaction while we waited: look again.
       if (result == TM_Updated || result == TM_Deleted) continue;
-      if (result != TM_Ok)
+      if (result != TM_Ok) {
         elog(ERROR, "orgsync: unexpected result %d locking a row of %s", int(result),
              RelationGetRelationName(table.rel));
+      }
     }
     ExecMaterializeSlot(table.found);
     if (lock) remember_found_id(table, key_text);
@@ -547,24 +319,6 @@ TupleTableSlot* changed_row(RowAccess* access, Table which, TupleTableSlot* foun
   return row;
 }
 
-namespace {
-
-// Postgres compresses a value only when its whole row reaches 2 kB, and most
-// Clerk objects and deliveries are 0.5-1.5 kB of JSON, which lz4 shrinks by
-// a quarter to a third (fewer pages to extend, less WAL to write and sync).
-// So orgsync compresses a value of this size or more itself, as it is set,
-// when its column declares a compression method.
-constexpr Size kCompressFromBytes = 256;
-
-Datum compressed_if_smaller(Datum value, char method) {
-  auto* plain = reinterpret_cast<varlena*>(DatumGetPointer(value));
-  if (!VARATT_IS_4B_U(plain) || VARSIZE(plain) < kCompressFromBytes) return value;
-  Datum compressed = toast_compress_datum(value, method);  // NULL unless smaller
-  return DatumGetPointer(compressed) != nullptr ? compressed : value;
-}
-
-}  // namespace
-
 void set_column(RowAccess* access, Table which, TupleTableSlot* row, Column column, Datum value, bool isnull) {
   OpenTable& table = open_table(access, which);
   int a = attnum_of(table, column) - 1;
@@ -577,21 +331,6 @@ void set_column(RowAccess* access, Table which, TupleTableSlot* row, Column colu
 
 Datum get_column(RowAccess* access, Table which, TupleTableSlot* row, Column column, bool* isnull) {
   return slot_getattr(row, attnum_of(open_table(access, which), column), isnull);
-}
-
-Datum parse_column(RowAccess* access, Table which, Column column, char* text) {
-  OpenTable& table = open_table(access, which);
-  int c = int(column);
-  Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(table.rel), attnum_of(table, column) - 1);
-  if (!OidIsValid(table.input[c].fn_oid)) {
-    fmgr_info_cxt(table.info.input_function[c], &table.input[c], access->estate->es_query_cxt);
-  }
-  return InputFunctionCall(&table.input[c], text, table.info.input_param[c], attribute->atttypmod);
-}
-
-Oid column_type(RowAccess* access, Table which, Column column) {
-  OpenTable& table = open_table(access, which);
-  return TupleDescAttr(RelationGetDescr(table.rel), attnum_of(table, column) - 1)->atttypid;
 }
 
 bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
@@ -621,7 +360,7 @@ bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
   uint32 token = SpeculativeInsertionLockAcquire(xid);
   table_tuple_insert_speculative(table.rel, row, estate->es_output_cid, 0, nullptr, token);
   bool conflict = false;
-  List* recheck = ExecInsertIndexTuples(result, row, estate, false, true, &conflict, table.arbiter);
+  List* recheck = compat::insert_index_tuples(result, row, estate, &conflict, table.arbiter);
   table_tuple_complete_speculative(table.rel, row, token, !conflict);
   SpeculativeInsertionLockRelease(xid);
   if (!conflict) ExecARInsertTriggers(estate, result, row, recheck, nullptr);
@@ -633,12 +372,12 @@ bool insert_row(RowAccess* access, Table which, TupleTableSlot* row) {
 void update_row(RowAccess* access, Table which, TupleTableSlot* found, TupleTableSlot* row) {
   OpenTable& table = open_table(access, which);
   // The columns set are the UPDATE's SET list, as UPDATE OF triggers see it.
-  RangeTblEntry* rte = access->range[int(which)];
+  Bitmapset** updated = compat::updated_columns(access->range[int(which)]);
   MemoryContext previous = MemoryContextSwitchTo(access->estate->es_query_cxt);
-  bms_free(rte->updatedCols);
-  rte->updatedCols = nullptr;
+  bms_free(*updated);
+  *updated = nullptr;
   for (int a = 0; a < row->tts_tupleDescriptor->natts; ++a) {
-    if (table.given[a]) rte->updatedCols = bms_add_member(rte->updatedCols, a + 1 - FirstLowInvalidHeapAttributeNumber);
+    if (table.given[a]) *updated = bms_add_member(*updated, a + 1 - FirstLowInvalidHeapAttributeNumber);
   }
   MemoryContextSwitchTo(previous);
   forget_found_rows(access, table);
@@ -649,14 +388,6 @@ void update_row(RowAccess* access, Table which, TupleTableSlot* found, TupleTabl
   ExecStoreVirtualTuple(row);
   ExecSimpleRelationUpdate(table.result, access->estate, &access->epq, found, row);
   ResetPerTupleExprContext(access->estate);
-}
-
-void register_row_access_callbacks() {
-  CacheRegisterRelcacheCallback(forget_tables, 0);
-  RegisterXactCallback(on_transaction_end, nullptr);
-  RegisterSubXactCallback(on_subtransaction_end, nullptr);
-  next_process_utility = ProcessUtility_hook;
-  ProcessUtility_hook = close_kept_access_before_utility;
 }
 
 }  // namespace orgsync::pg

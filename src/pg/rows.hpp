@@ -7,60 +7,14 @@
 // replication. Postgres side only: everything here can raise.
 #pragma once
 
+#include "core/tables.hpp"
 #include "pg/postgres.hpp"
+#include "pg/row_access.hpp"
 
 namespace orgsync::pg {
 
-enum class Table { organizations, users, memberships, invitations, events };
-constexpr int kTables = 5;
-
-// Every column orgsync reads or writes, by name; each table has some of them.
-enum class Column {
-  id,
-  name,
-  slug,
-  image_url,
-  created_by,
-  max_allowed_memberships,
-  primary_email,
-  first_name,
-  last_name,
-  username,
-  external_id,
-  organization_id,
-  user_id,
-  role,
-  permissions,
-  email_address,
-  status,
-  expires_at,
-  public_metadata,
-  private_metadata,
-  created_at,
-  updated_at,
-  deleted_at,
-  data,
-  source,
-  sync_version,
-  endpoint,
-  type,
-  error,
-  object_id,
-  event_time,
-  received_at,
-  payload,
-};
-constexpr int kColumns = int(Column::payload) + 1;
-
-struct RowAccess;
-
-// Brackets one SQL-callable call's row access (`function` names it when a
-// read-only transaction refuses it); end_row_access fires the
-// AFTER ROW triggers it queued. The tables it opens stay open for the next
-// call in the same (sub)transaction, until that commits or aborts, or a
-// utility statement runs.
-RowAccess* begin_row_access(const char* function);
-void end_row_access(RowAccess* access);
+using core::Column;
+using core::Table;
 
 // The row whose primary key is `id`, or NULL. With `lock`, the row is locked
 // as SELECT ... FOR NO KEY UPDATE would, after waiting for whoever writes it.
@@ -83,15 +37,9 @@ TupleTableSlot* changed_row(RowAccess* access, Table table, TupleTableSlot* foun
 bool insert_row(RowAccess* access, Table table, TupleTableSlot* row);
 void update_row(RowAccess* access, Table table, TupleTableSlot* found, TupleTableSlot* row);
 
-// Column values of a slot from the functions above.
+// Column values of a slot from the functions above. A value of 256 bytes or
+// more is stored compressed with its column's method, if it shrinks.
 void set_column(RowAccess* access, Table table, TupleTableSlot* row, Column column, Datum value, bool isnull);
 Datum get_column(RowAccess* access, Table table, TupleTableSlot* row, Column column, bool* isnull);
-
-// A column's type input function (text -> value), as a SQL cast would call it.
-Datum parse_column(RowAccess* access, Table table, Column column, char* text);
-Oid column_type(RowAccess* access, Table table, Column column);
-
-// From _PG_init: catalog invalidation, and the end of kept accesses.
-void register_row_access_callbacks();
 
 }  // namespace orgsync::pg
