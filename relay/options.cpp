@@ -33,13 +33,9 @@ const char* kUsage =
     "  --version                print the version\n"
     "  --help                   show this help\n"
     "\n"
-    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n";
-
-bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
-  out = std::stoull(s);
-  return out >= lo && out <= hi;
-}
+    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz\n"
+    "\n"
+    "orgsync-relay backfill --help: the backfill from Clerk's Backend API\n";
 
 // Applies one setting (name without the dashes); false when its value is malformed.
 bool apply(Options& opt, const std::string& name, const std::string& value) {
@@ -110,17 +106,29 @@ Options parse_options(int argc, char** argv, int first) {
     }
     if (!apply(opt, name.substr(2), value)) die("bad value for " + name + ": " + value);
   }
-  if (!opt.database_url.empty()) {
-    char* err = nullptr;
-    PQconninfoOption* parsed = PQconninfoParse(opt.database_url.c_str(), &err);
-    if (!parsed) {
-      std::string msg = err ? err : "out of memory";
-      PQfreemem(err);
-      die("bad --database-url: " + msg);
-    }
-    PQconninfoFree(parsed);
-  }
+  std::string conninfo_problem = conninfo_error(opt.database_url);
+  if (!conninfo_problem.empty()) die("bad --database-url: " + conninfo_problem);
   return opt;
+}
+
+bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
+  out = std::stoull(s);
+  return out >= lo && out <= hi;
+}
+
+std::string conninfo_error(const std::string& conninfo) {
+  if (conninfo.empty()) return "";
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err);
+  if (parsed) {
+    PQconninfoFree(parsed);
+    return "";
+  }
+  std::string msg = err ? err : "out of memory";
+  PQfreemem(err);
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  return msg;
 }
 
 }  // namespace relay

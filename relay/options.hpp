@@ -22,4 +22,10 @@ struct Options {
 // bad setting.
 Options parse_options(int argc, char** argv, int first);
 
+// Shared by the commands' options: a decimal number in [lo, hi].
+bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out);
+// Why libpq refuses `conninfo` (a connection string or URI); empty when it
+// accepts it, or when it is empty (the PG* environment).
+std::string conninfo_error(const std::string& conninfo);
+
 }  // namespace relay
