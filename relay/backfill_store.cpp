@@ -81,10 +81,8 @@ pg::Result Store::wait_for(const pg::Statement& statement, const std::vector<con
     const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
     bool lost = connection_.lost(result.get());
     if ((!lost && !retryable(sqlstate)) || attempt == kMaxAttempts) {
-      std::string message = PQresultErrorMessage(result.get());
-      if (message.empty()) message = connection_.error();
-      while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-      if (auto nl = message.find('\n'); nl != std::string::npos) message = message.substr(0, nl);
+      const char* primary = PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+      std::string message = primary ? primary : connection_.error();
       std::string what = statement.name;  // orgsync_backfill_page: orgsync.backfill_page
       what[what.find('_')] = '.';
       throw DatabaseError(what + ": " + message + (sqlstate ? std::string(" (SQLSTATE ") + sqlstate + ")" : "") +
