@@ -379,6 +379,33 @@ test('HTTPS: refused without the CA, complete with --api-ca-file; verification i
   }
 });
 
+test('on a terminal: one line per kind, redrawn in place', async () => {
+  const instance = new ClerkInstance(13, SIZES);
+  const { api, key } = await standIn(instance);
+  const database = await cluster.database();
+  // Paced, so that pages come slower than the display's ten redraws a second.
+  const r = await runBackfill({ cluster, database, apiUrl: api.url, key, args: ['--page-size', '5', '--rate', '20'], terminal: true });
+  assert.equal(r.code, 0, r.stdout);
+  const screen = r.stdout.replace(/\r/g, '');
+  // Back up the 7 lines of the block, clear, draw them again.
+  assert.ok(screen.split('\x1b[7F\x1b[J').length > 10, screen.slice(0, 500));
+  assert.match(screen, /^users {10}\d+ \/ 40  \d+%/m);
+  assert.match(screen, /^memberships    listed: \d+ read$/m);
+  assert.doesNotMatch(screen, /event=backfill_page/, 'no log lines on a terminal');
+  assertSame(instance, await readMirror(cluster, database), { exact: true });
+});
+
+test('a role without orgsync_backfill: exit 1 with the database\'s reason, nothing written', async () => {
+  const instance = new ClerkInstance(14, { organizations: 2, users: 2, memberships: 2 });
+  const { api, key } = await standIn(instance);
+  const database = await cluster.database();
+  await cluster.sql('postgres', 'CREATE ROLE no_backfill_test LOGIN');
+  const r = await runBackfill({ cluster, database, apiUrl: api.url, key, role: 'no_backfill_test' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^orgsync-relay backfill: orgsync\.backfill_start: permission denied for function backfill_start \(SQLSTATE 42501\)\n$/);
+  assert.deepEqual(await cluster.sql(database, 'SELECT * FROM orgsync.backfill_runs'), []);
+});
+
 test('usage: no key, unknown flags and bad values exit 2; --resume without a run exits 1', async () => {
   const instance = new ClerkInstance(12, { organizations: 1, users: 1, memberships: 1 });
   const { api, key } = await standIn(instance);

@@ -29,8 +29,10 @@ const byCreation = (a, b) =>
 
 export class ClerkInstance {
   // sizes: { organizations, users, memberships, invitations, domains, roles, permissions }
-  constructor(seed, sizes = {}) {
+  // events: false keeps no webhook events (a benchmark's large instance).
+  constructor(seed, sizes = {}, { events = true } = {}) {
     this.rng = new Rng(seed);
+    this.keepEvents = events;
     this.instanceId = 'ins_2' + this.rng.base62(26);
     this.clock = Date.now() - 200 * DAY;
     this.events = [];
@@ -280,6 +282,7 @@ export class ClerkInstance {
   // ---- webhook events -----------------------------------------------------------
 
   emit(type, data) {
+    if (!this.keepEvents) return null;
     const at = this.now(this.rng.int(1, 30));
     const payload = {
       data, object: 'event', type, timestamp: at, instance_id: this.instanceId,
@@ -292,7 +295,7 @@ export class ClerkInstance {
 
   // An upsert event carries the object as the API shows it at that moment.
   emitObject(type, rec) {
-    return this.emit(type, JSON.parse(this.json(rec)));
+    return this.keepEvents ? this.emit(type, JSON.parse(this.json(rec))) : null;
   }
 
   // ---- the instance as generated, its creation events included ----------------
@@ -353,7 +356,9 @@ export class ClerkInstance {
       if (this.membershipOf(o.obj.id, u.obj.id)) continue;
       const role = this.rng.pick(this.live.roles.slice(0, Math.min(2, this.live.roles.length)));
       const rec = this.add('memberships', this.makeMembership(o, u, role));
-      (this.memberIndex ??= new Map()).set(`${o.obj.id}/${u.obj.id}`, rec);
+      this.memberIndex ??= new Map();
+      if (!this.memberIndex.has(o.obj.id)) this.memberIndex.set(o.obj.id, new Map());
+      this.memberIndex.get(o.obj.id).set(u.obj.id, rec);
       this.orgStats.get(o.obj.id).members++;
       return [this.emitObject('organizationMembership.created', rec)];
     }
@@ -361,7 +366,7 @@ export class ClerkInstance {
   }
 
   membershipOf(orgId, userId) {
-    const rec = this.memberIndex?.get(`${orgId}/${userId}`);
+    const rec = this.memberIndex?.get(orgId)?.get(userId);
     return rec && !rec.deleted ? rec : null;
   }
 

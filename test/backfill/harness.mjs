@@ -90,12 +90,18 @@ export class Cluster {
 export const newSecret = () => 'whsec_' + randomBytes(24).toString('base64');
 export const newKey = () => 'sk_test_' + randomBytes(18).toString('hex');
 
-// Runs `orgsync-relay backfill` with `args`, CLERK_SECRET_KEY=`key`. Resolves
-// to { code, signal, stdout, stderr } once it exits. `started(child)` sees
-// the process as soon as it runs.
-export function runBackfill({ cluster, database, apiUrl, key, args = [], started = null }) {
-  const child = spawn(relayBin, ['backfill', '--database-url', cluster.conninfo(database, BACKFILL_ROLE),
-    '--api-url', apiUrl, ...args], {
+// Runs `orgsync-relay backfill` with `args`, CLERK_SECRET_KEY=`key`, as
+// `role`. Resolves to { code, signal, stdout, stderr } once it exits.
+// `started(child)` sees the process as soon as it runs. terminal: under
+// script(1), so that stderr is a terminal (stdout and stderr then both come
+// in `stdout`).
+export function runBackfill({ cluster, database, apiUrl, key, args = [], role = BACKFILL_ROLE, started = null, terminal = false }) {
+  const argv = ['backfill', '--database-url', cluster.conninfo(database, role), '--api-url', apiUrl, ...args];
+  const quote = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+  const [command, commandArgs] = terminal
+    ? ['script', ['-qefc', [relayBin, ...argv].map(quote).join(' '), '/dev/null']]
+    : [relayBin, argv];
+  const child = spawn(command, commandArgs, {
     env: { PATH: process.env.PATH, CLERK_SECRET_KEY: key },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
