@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include "options.hpp"
-#include "version.hpp"
 
 namespace relay::backfill {
 
@@ -43,55 +42,42 @@ void usage_error(const std::string& what) {
 
 Options parse_options(int argc, char** argv, int first) {
   Options opt;
-  for (int i = first; i < argc; i++) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    }
-    if (arg == "--version") {
-      std::printf("orgsync-relay %s\n", kVersion);
-      std::exit(0);
-    }
-    if (arg == "--sweep" || arg == "--resume") {
-      (arg == "--sweep" ? opt.sweep : opt.resume) = true;
-      continue;
-    }
-    std::string name = arg.substr(0, arg.find('=')), value;
-    if (name != "--database-url" && name != "--api-url" && name != "--api-ca-file" && name != "--rate" &&
-        name != "--page-size")
-      usage_error("unknown option " + name);
-    if (name.size() < arg.size()) {
-      value = arg.substr(name.size() + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      usage_error("missing value for " + arg);
-    }
+  auto apply = [&opt](const std::string& name, const std::string& value) {
     unsigned long long n;
-    if (name == "--database-url") {
+    if (name == "sweep" || name == "resume") {
+      (name == "sweep" ? opt.sweep : opt.resume) = true;
+    } else if (name == "database-url") {
       std::string problem = conninfo_error(value);
       if (!problem.empty()) usage_error("bad --database-url: " + problem);
       opt.database_url = value;
-    } else if (name == "--api-url") {
+    } else if (name == "api-url") {
       if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0)
         usage_error("bad --api-url: expected https://HOST[:PORT][/PATH]");
       opt.api_url = value;
-    } else if (name == "--api-ca-file") {
+    } else if (name == "api-ca-file") {
       if (std::FILE* f = std::fopen(value.c_str(), "r")) {
         std::fclose(f);
       } else {
         usage_error("cannot read --api-ca-file " + value);
       }
       opt.api_ca_file = value;
-    } else if (name == "--rate") {
+    } else if (name == "rate") {
       if (!parse_number(value, 0, 100000, n)) usage_error("bad value for --rate: " + value);
       opt.rate = static_cast<unsigned>(n);
-    } else {
+    } else {  // page-size
       if (!parse_number(value, 2, 500, n)) usage_error("bad value for --page-size (2 to 500): " + value);
       opt.page_size = static_cast<size_t>(n);
     }
-  }
+  };
+  read_flags(argc, argv, first, kUsage,
+             {{"database-url", true},
+              {"api-url", true},
+              {"api-ca-file", true},
+              {"sweep", false},
+              {"resume", false},
+              {"rate", true},
+              {"page-size", true}},
+             apply, usage_error);
   return opt;
 }
 

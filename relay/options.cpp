@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 #include "version.hpp"
 
@@ -80,35 +81,58 @@ Options parse_options(int argc, char** argv, int first) {
     const char* v = std::getenv(e[0]);
     if (v && !apply(opt, e[1], v)) die(std::string("bad value in ") + e[0]);
   }
+  read_flags(
+      argc, argv, first, kUsage,
+      {{"listen", true},
+       {"database-url", true},
+       {"pool", true},
+       {"batch", true},
+       {"max-body", true},
+       {"select-one", false}},
+      [&](const std::string& name, const std::string& value) {
+        if (name == "select-one") {
+          opt.select_one = true;
+        } else if (!apply(opt, name, value)) {
+          die("bad value for --" + name + ": " + value);
+        }
+      },
+      die);
+  std::string conninfo_problem = conninfo_error(opt.database_url);
+  if (!conninfo_problem.empty()) die("bad --database-url: " + conninfo_problem);
+  return opt;
+}
+
+void read_flags(int argc, char** argv, int first, const char* usage, std::initializer_list<Flag> flags,
+                const std::function<void(const std::string& name, const std::string& value)>& on_flag,
+                const std::function<void(const std::string& message)>& fail) {
   for (int i = first; i < argc; i++) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(usage, stdout);
       std::exit(0);
     }
     if (arg == "--version") {
       std::printf("orgsync-relay %s\n", kVersion);
       std::exit(0);
     }
-    if (arg == "--select-one") {
-      opt.select_one = true;
-      continue;
-    }
     std::string name = arg.substr(0, arg.find('=')), value;
-    if (name != "--listen" && name != "--database-url" && name != "--pool" && name != "--batch" && name != "--max-body")
-      die("unknown option " + name);
-    if (name.size() < arg.size()) {
-      value = arg.substr(name.size() + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      die("missing value for " + arg);
+    const Flag* flag = nullptr;
+    for (const Flag& f : flags)
+      if (name == std::string("--") + f.name) flag = &f;
+    if (!flag) return fail("unknown option " + name);
+    if (flag->takes_value) {
+      if (name.size() < arg.size()) {
+        value = arg.substr(name.size() + 1);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return fail("missing value for " + arg);
+      }
+    } else if (name.size() < arg.size()) {
+      return fail(name + " takes no value");
     }
-    if (!apply(opt, name.substr(2), value)) die("bad value for " + name + ": " + value);
+    on_flag(flag->name, value);
   }
-  std::string conninfo_problem = conninfo_error(opt.database_url);
-  if (!conninfo_problem.empty()) die("bad --database-url: " + conninfo_problem);
-  return opt;
 }
 
 bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
