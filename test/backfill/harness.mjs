@@ -6,14 +6,13 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Webhook } from 'svix';
 import { KINDS } from './clerk-instance.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const relayBin = path.join(root, 'relay/orgsync-relay');
+const relayBin = path.join(root, 'relay/orgsync-relay');
 const testDir = path.join(root, 'test');
 
 // The roles the backfill and the relay connect as: granted orgsync's roles
@@ -146,16 +145,21 @@ export function signedHeaders(secret, event, at = new Date()) {
   };
 }
 
-// Events delivered as Svix would, straight into orgsync.handle_events.
+// Events delivered as Svix would, straight into orgsync.handle_events (in
+// calls of 500 at the most: it takes 1000).
 export async function deliver(cluster, database, secret, events) {
-  if (!events.length) return [];
   const client = await cluster.connect(database);
+  const results = [];
   try {
-    const headers = events.map((e) => JSON.stringify(signedHeaders(secret, e)));
-    const { rows } = await client.query(
-      'SELECT r FROM orgsync.handle_events($1::jsonb[], $2::text[]) WITH ORDINALITY AS t(r, n) ORDER BY n',
-      [headers, events.map((e) => e.body)]);
-    return rows.map((row) => row.r);
+    for (let i = 0; i < events.length; i += 500) {
+      const batch = events.slice(i, i + 500);
+      const headers = batch.map((e) => JSON.stringify(signedHeaders(secret, e)));
+      const { rows } = await client.query(
+        'SELECT r FROM orgsync.handle_events($1::jsonb[], $2::text[]) WITH ORDINALITY AS t(r, n) ORDER BY n',
+        [headers, batch.map((e) => e.body)]);
+      results.push(...rows.map((row) => row.r));
+    }
+    return results;
   } finally {
     await client.end();
   }
@@ -264,12 +268,4 @@ function omit(obj, keys = []) {
   const copy = { ...obj };
   for (const k of keys) delete copy[k];
   return copy;
-}
-
-export async function waitFor(what, cond, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
