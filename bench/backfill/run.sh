@@ -112,17 +112,18 @@ backfill() {
     sleep 0.2
   done
   wait "$pid" || die "backfill failed: $(tail -3 "$work/$run.log")"
-  wall=$(echo "$(date +%s.%N) - $started" | bc)
+  wall=$(calc "$(date +%s.%N) - $started")
   [ -n "$perf_pid" ] && { kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; }
   relay_cpu=$(awk '{print $1 + $2}' "$work/$run.time")
-  node_cpu=$(echo "$(cpu_seconds "$serve_pid") - $node0" | bc)
+  node_cpu=$(calc "$(cpu_seconds "$serve_pid") - $node0")
 }
 
 # The sum of a column of the backfill's summary: 2 read, 3 applied, 4 stale.
 column_total() {
   awk -v c="$1" '/^(organizations|users|memberships|invitations|domains|roles|permissions) / {gsub(",", "", $c); s += $c} END {print s}' "$2"
 }
-rate() { echo "$1 / $2" | bc; }
+calc() { awk "BEGIN {print $1}"; }        # floating-point arithmetic
+rate() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%d", a / b}'; }
 round1() { printf '%.1f' "$1"; }
 
 # ---- 1. into an empty database ----------------------------------------------------
@@ -158,7 +159,7 @@ list_urls() { # kind path total: one URL per page of 500, offsets as the backfil
 pages=$(grep -c '^url' "$work/curl.conf")
 started=$(date +%s.%N)
 curl -sS --fail -H "Authorization: Bearer $KEY" -K "$work/curl.conf"
-curl_wall=$(echo "$(date +%s.%N) - $started" | bc)
+curl_wall=$(calc "$(date +%s.%N) - $started")
 curl_bytes=$(cat "$work"/pages/*.json | wc -c)
 
 # ---- 3. Postgres alone: the same pages applied with psql, kind by kind -----------
@@ -180,11 +181,11 @@ for kind in organizations users memberships; do
   } >"$work/apply-$kind.sql"
   started=$(date +%s.%N)
   read -r cpu wal < <(q -d bench_sql -F ' ' -f "$work/apply-$kind.sql")
-  wall=$(echo "$(date +%s.%N) - $started" | bc)
+  wall=$(calc "$(date +%s.%N) - $started")
   objects=$(q -d bench_sql -c "SELECT read FROM orgsync.backfill_progress WHERE kind = '$kind'")
   sql_objects=$((sql_objects + objects))
-  sql_wall=$(echo "$sql_wall + $wall" | bc)
-  sql_rows+="| $kind | $objects | $(round1 "$wall") | $(rate "$objects" "$wall") | $(echo "$cpu * 1000000 / $objects" | bc) | $(echo "$wal / $objects" | bc) |"$'\n'
+  sql_wall=$(calc "$sql_wall + $wall")
+  sql_rows+="| $kind | $objects | $(round1 "$wall") | $(rate "$objects" "$wall") | $(rate "$(calc "$cpu * 1000000")" "$objects") | $(rate "$wal" "$objects") |"$'\n'
 done
 
 # ---- 3b. where a page's time goes in the backend: a call-graph profile ---------------
@@ -262,6 +263,17 @@ sweep_stale=$(column_total 4 "$work/sweep.out")
   done
 } >"$details"
 summary_empty=$(grep -v '^run ' "$work/empty.out" || true)
+profile_section=""
+if [ -n "$profile_split" ]; then
+  profile_section="Where the backend's time goes while it applies pages (perf record --call-graph dwarf of the
+backend applying the first 20 pages of users and 20 of memberships into an empty database with
+\`orgsync.apply_listing\`; inclusive share of its samples; the flat profiles are in the details):
+
+| step | % of samples |
+|---|---:|
+$profile_split
+"
+fi
 objects_s=$(rate "$empty_applied" "$empty_wall")
 
 cat <<EOF
@@ -291,14 +303,7 @@ Clerk serves at most 1,000 requests per 10 s in production (100 in development) 
 objects: 50,000 objects/s (5,000 in development; the backfill's default \`--rate 9\` stays under
 the development limit: 4,500 objects/s).
 
-Where the backend's time goes while it applies pages (perf record --call-graph dwarf of the
-backend applying the first 20 pages of users and 20 of memberships into an empty database with
-\`orgsync.apply_listing\`; inclusive share of its samples; the flat profiles are in the details):
-
-| step | % of samples |
-|---|---:|
-$profile_split
-
+$profile_section
 CPU seconds during each backfill (wall time: $(round1 "$empty_wall") s and $(round1 "$sweep_wall") s; 2 cores):
 
 | | stand-in (node) | backfill (orgsync-relay) | Postgres backend |
