@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 #include "version.hpp"
 
@@ -39,23 +40,9 @@ const char* kUsage =
     "  --version                print the version\n"
     "  --help                   show this help\n"
     "\n"
-    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz, GET /metrics\n";
-
-const char* const kValued[] = {"listen", "metrics-listen", "database-url", "pool",
-                               "batch",  "max-body",       "log-format",   "log-level"};
-
-// A setting that takes a value.
-bool known(const std::string& name) {
-  for (const char* k : kValued)
-    if (name == k) return true;
-  return false;
-}
-
-bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
-  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
-  out = std::stoull(s);
-  return out >= lo && out <= hi;
-}
+    "Routes: POST /webhooks, POST /webhooks/ENDPOINT, GET /healthz, GET /metrics\n"
+    "\n"
+    "orgsync-relay backfill --help: the backfill from Clerk's Backend API\n";
 
 // HOST:PORT, or [HOST]:PORT for an IPv6 address.
 bool parse_address(const std::string& value, std::string& host, int& port) {
@@ -118,42 +105,81 @@ Options parse_options(int argc, char** argv, int first) {
     const char* v = std::getenv(e[0]);
     if (v && !apply(opt, e[1], v)) die(std::string("bad value in ") + e[0]);
   }
+  read_flags(
+      argc, argv, first, kUsage,
+      {{"listen", true},
+       {"metrics-listen", true},
+       {"database-url", true},
+       {"pool", true},
+       {"batch", true},
+       {"max-body", true},
+       {"log-format", true},
+       {"log-level", true},
+       {"select-one", false}},
+      [&](const std::string& name, const std::string& value) {
+        if (name == "select-one") {
+          opt.select_one = true;
+        } else if (!apply(opt, name, value)) {
+          die("bad value for --" + name + ": " + value);
+        }
+      },
+      die);
+  std::string conninfo_problem = conninfo_error(opt.database_url);
+  if (!conninfo_problem.empty()) die("bad --database-url: " + conninfo_problem);
+  return opt;
+}
+
+void read_flags(int argc, char** argv, int first, const char* usage, std::initializer_list<Flag> flags,
+                const std::function<void(const std::string& name, const std::string& value)>& on_flag,
+                const std::function<void(const std::string& message)>& fail) {
   for (int i = first; i < argc; i++) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(usage, stdout);
       std::exit(0);
     }
     if (arg == "--version") {
       std::printf("orgsync-relay %s\n", kVersion);
       std::exit(0);
     }
-    if (arg == "--select-one") {
-      opt.select_one = true;
-      continue;
-    }
     std::string name = arg.substr(0, arg.find('=')), value;
-    if (name.compare(0, 2, "--") != 0 || !known(name.substr(2))) die("unknown option " + name);
-    if (name.size() < arg.size()) {
-      value = arg.substr(name.size() + 1);
-    } else if (i + 1 < argc) {
-      value = argv[++i];
-    } else {
-      die("missing value for " + arg);
+    const Flag* flag = nullptr;
+    for (const Flag& f : flags)
+      if (name == std::string("--") + f.name) flag = &f;
+    if (!flag) return fail("unknown option " + name);
+    if (flag->takes_value) {
+      if (name.size() < arg.size()) {
+        value = arg.substr(name.size() + 1);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        return fail("missing value for " + arg);
+      }
+    } else if (name.size() < arg.size()) {
+      return fail(name + " takes no value");
     }
-    if (!apply(opt, name.substr(2), value)) die("bad value for " + name + ": " + value);
+    on_flag(flag->name, value);
   }
-  if (!opt.database_url.empty()) {
-    char* err = nullptr;
-    PQconninfoOption* parsed = PQconninfoParse(opt.database_url.c_str(), &err);
-    if (!parsed) {
-      std::string msg = err ? err : "out of memory";
-      PQfreemem(err);
-      die("bad --database-url: " + msg);
-    }
+}
+
+bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 12) return false;
+  out = std::stoull(s);
+  return out >= lo && out <= hi;
+}
+
+std::string conninfo_error(const std::string& conninfo) {
+  if (conninfo.empty()) return "";
+  char* err = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &err);
+  if (parsed) {
     PQconninfoFree(parsed);
+    return "";
   }
-  return opt;
+  std::string msg = err ? err : "out of memory";
+  PQfreemem(err);
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  return msg;
 }
 
 }  // namespace relay

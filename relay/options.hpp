@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <initializer_list>
 #include <string>
 
 #include "log.hpp"
@@ -28,5 +30,26 @@ struct Options {
 // Reads the environment, then argv[first..argc). Exits 0 after --help, 2 on a
 // bad setting.
 Options parse_options(int argc, char** argv, int first);
+
+// A command's flag: --name VALUE or --name=VALUE when it takes a value, else --name.
+struct Flag {
+  const char* name;  // without the dashes
+  bool takes_value;
+};
+
+// Reads argv[first..argc) as `flags`, calling on_flag(name, value) for each
+// in order ("" for a flag without a value). --help prints `usage` and exits
+// 0; --version prints the version and exits 0. An unknown flag, a missing
+// value or a value given to a flag that takes none calls fail(message),
+// which must not return.
+void read_flags(int argc, char** argv, int first, const char* usage, std::initializer_list<Flag> flags,
+                const std::function<void(const std::string& name, const std::string& value)>& on_flag,
+                const std::function<void(const std::string& message)>& fail);
+
+// Shared by the commands' options: a decimal number in [lo, hi].
+bool parse_number(const std::string& s, unsigned long long lo, unsigned long long hi, unsigned long long& out);
+// Why libpq refuses `conninfo` (a connection string or URI); empty when it
+// accepts it, or when it is empty (the PG* environment).
+std::string conninfo_error(const std::string& conninfo);
 
 }  // namespace relay

@@ -1,0 +1,84 @@
+#include "backfill_options.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "options.hpp"
+
+namespace relay::backfill {
+
+namespace {
+
+const char* kUsage =
+    "usage: CLERK_SECRET_KEY=sk_... orgsync-relay backfill [options]\n"
+    "\n"
+    "Reads every organization, user, membership, invitation, domain, role and\n"
+    "permission from Clerk's Backend API and applies them to orgsync in\n"
+    "PostgreSQL under the merge rules of webhooks, a page per transaction.\n"
+    "\n"
+    "  --database-url CONNINFO  libpq connection string or URI, for a role granted\n"
+    "                           orgsync_backfill [default empty: the PG* variables]\n"
+    "  --api-url URL            Clerk's Backend API [https://api.clerk.com/v1]\n"
+    "  --api-ca-file FILE       trust the CA certificates in FILE (PEM) instead of the\n"
+    "                           system's; the certificate is verified all the same\n"
+    "  --sweep                  then end the live rows Clerk no longer has (each one\n"
+    "                           confirmed gone by a request of its own)\n"
+    "  --resume                 continue the newest unfinished run where it stopped\n"
+    "  --rate N                 requests per second at the most; 0: no limit [9]\n"
+    "  --page-size N            objects per request, 2 to 500 [500]\n"
+    "  --version                print the version\n"
+    "  --help                   show this help\n"
+    "\n"
+    "Clerk's secret key comes from CLERK_SECRET_KEY, and only from there.\n"
+    "Exit status: 0 complete; 1 failed (Clerk unreachable or failing after retries,\n"
+    "a database error); 2 usage; 3 Clerk refused the key (401, 403).\n";
+
+}  // namespace
+
+void usage_error(const std::string& what) {
+  std::fprintf(stderr, "orgsync-relay backfill: %s\n\n%s", what.c_str(), kUsage);
+  std::exit(2);
+}
+
+Options parse_options(int argc, char** argv, int first) {
+  Options opt;
+  auto apply = [&opt](const std::string& name, const std::string& value) {
+    unsigned long long n;
+    if (name == "sweep" || name == "resume") {
+      (name == "sweep" ? opt.sweep : opt.resume) = true;
+    } else if (name == "database-url") {
+      std::string problem = conninfo_error(value);
+      if (!problem.empty()) usage_error("bad --database-url: " + problem);
+      opt.database_url = value;
+    } else if (name == "api-url") {
+      if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0)
+        usage_error("bad --api-url: expected https://HOST[:PORT][/PATH]");
+      opt.api_url = value;
+    } else if (name == "api-ca-file") {
+      if (std::FILE* f = std::fopen(value.c_str(), "r")) {
+        std::fclose(f);
+      } else {
+        usage_error("cannot read --api-ca-file " + value);
+      }
+      opt.api_ca_file = value;
+    } else if (name == "rate") {
+      if (!parse_number(value, 0, 100000, n)) usage_error("bad value for --rate: " + value);
+      opt.rate = static_cast<unsigned>(n);
+    } else {  // page-size
+      if (!parse_number(value, 2, 500, n)) usage_error("bad value for --page-size (2 to 500): " + value);
+      opt.page_size = static_cast<size_t>(n);
+    }
+  };
+  read_flags(argc, argv, first, kUsage,
+             {{"database-url", true},
+              {"api-url", true},
+              {"api-ca-file", true},
+              {"sweep", false},
+              {"resume", false},
+              {"rate", true},
+              {"page-size", true}},
+             apply, usage_error);
+  return opt;
+}
+
+}  // namespace relay::backfill
