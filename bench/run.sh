@@ -6,10 +6,11 @@
 #                           plus the relay part's own time)
 #   bench/run.sh scale      the scale part only, full size (1M users, 100k
 #                           organizations, 2M memberships: ~10 min, ~8 GB of disk)
-#   bench/run.sh delivery|memory|relay|rls    one part
+#   bench/run.sh delivery|memory|relay|rls|backfill    one part
 #
 # The parts: bench/delivery.sh, scale.sh, memory.sh, bench/relay/run.sh and
-# bench/rls/run.sh (row-level security with the helpers, its own cluster);
+# bench/rls/run.sh (row-level security with the helpers, its own cluster),
+# bench/backfill/run.sh (a backfill of 310,000 objects, its own cluster);
 # each says its settings (environment). Here: BENCH_SHARED_BUFFERS (8GB for
 # `scale`, so that the mirror tables stay in Postgres's cache as a production
 # server's working set would; else the cluster's 256MB).
@@ -23,7 +24,7 @@ set -euo pipefail
 
 mode=${1:-all}
 case $mode in
-  all | delivery | scale | memory | relay | rls) ;;
+  all | delivery | scale | memory | relay | rls | backfill) ;;
   *) sed -n '2,/^set /{/^#/p}' bench/run.sh >&2; exit 2 ;;
 esac
 mkdir -p "$results"
@@ -61,6 +62,11 @@ part_relay() {
   fi
 }
 
+part_backfill() {
+  log "backfill: bench/backfill/run.sh"
+  bench/backfill/run.sh || log "bench/backfill/run.sh failed (status $?)"
+}
+
 part_rls() {
   log "row-level security: bench/rls/run.sh"
   bench/rls/run.sh || log "bench/rls/run.sh failed (status $?)"
@@ -79,12 +85,14 @@ setup
       part_memory
       part_relay
       part_rls
+      part_backfill
       ;;
     delivery) part_delivery ;;
     scale) part_scale 1 ;;
     memory) part_memory ;;
     relay) part_relay ;;
     rls) part_rls ;;
+    backfill) part_backfill ;;
   esac
 } >"$summary"
 cat "$summary"

@@ -113,7 +113,7 @@ void Progress::checked(const std::string& name, const Candidate& candidate, cons
   ++k.checked;
   if (result == "tombstoned") ++k.counts.tombstoned;
   if (terminal_) return draw(false, result == "tombstoned" ? "tombstoned " + name + " " + candidate.id : "");
-  log_event(LogLevel::debug, "backfill_candidate", {{"kind", name}, {"id", candidate.id}, {"result", result}});
+  log_event(LogLevel::info, "backfill_candidate", {{"kind", name}, {"id", candidate.id}, {"result", result}});
 }
 
 void Progress::swept(const std::string& name) {

@@ -40,6 +40,7 @@ suite "pg_dump and pg_restore of a database using orgsync" test/dump/run.sh
 suite "convergence property (quick set)" test/property/run.sh
 suite "16 concurrent sessions" test/stress/run.sh
 suite "faults: killed backends, restarts, crashes, killed relay" test/faults/run.sh
+suite "backfill from a stand-in for Clerk's Backend API" test/backfill/run.sh
 suite "PostgREST entry point, through a stand-in for PostgREST" test/postgrest/run.sh
 suite "examples/hotel: the hotel app through the relay and PostgREST" examples/hotel/run.sh
 suite "change feed (NOTIFY orgsync_changes)" test/change_feed/run.sh
