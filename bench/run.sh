@@ -13,7 +13,7 @@
 # timed repeats (5), BENCH_SCALE (1 for `scale`, else 0.1), BENCH_MEMORY_CALLS
 # (100000), BENCH_PERF=0 to skip the perf profile, BENCH_SHARED_BUFFERS (8GB for
 # `scale`, so that the mirror tables stay in Postgres's cache as a production
-# server's working set would; else test/cluster.sh's 256MB).
+# server's working set would; else scripts/cluster.sh's 256MB).
 # Details go to bench/results/*.txt; the Markdown summary goes to stdout and to
 # bench/results/summary-<mode>.txt. Progress goes to stderr.
 set -euo pipefail
@@ -37,17 +37,17 @@ work=$(mktemp -d /tmp/orgsync-bench.XXXXXX)
 chmod 755 "$work"
 port=$(test/free-port.sh)
 cleanup() {
-  test/cluster.sh stop "$work/cluster" || true
+  scripts/cluster.sh stop "$work/cluster" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-test/cluster.sh start "$work/cluster" "$port"
-eval "$(test/cluster.sh env "$work/cluster" "$port")"
+scripts/cluster.sh start "$work/cluster" "$port"
+eval "$(scripts/cluster.sh env "$work/cluster" "$port")"
 SHARED_BUFFERS=${BENCH_SHARED_BUFFERS:-$([ "$mode" = scale ] && echo 8GB || echo 256MB)}
 if [ "$SHARED_BUFFERS" != 256MB ]; then
   psql -X -q -c "ALTER SYSTEM SET shared_buffers = '$SHARED_BUFFERS'"
-  test/cluster.sh stop "$work/cluster"
-  test/cluster.sh start "$work/cluster" "$port"
+  scripts/cluster.sh stop "$work/cluster"
+  scripts/cluster.sh start "$work/cluster" "$port"
 fi
 export PGOPTIONS="-c client_min_messages=warning"
 

@@ -1,27 +1,60 @@
 #!/usr/bin/env bash
-# A throwaway PostgreSQL cluster for tests, benchmarks and `make run`.
+# A PostgreSQL cluster for `make run`, the tests and the benchmarks.
 #
-#   test/cluster.sh start DIR PORT   initdb into DIR/data (if new), start on a
-#                                    unix socket in DIR/sock and on 127.0.0.1:PORT
-#   test/cluster.sh stop DIR         stop it (fast shutdown)
-#   test/cluster.sh env DIR PORT     print the PG* variables clients need
+#   scripts/cluster.sh start DIR PORT   initdb into DIR/data (if new), start on a
+#                                       unix socket in DIR/sock and on 127.0.0.1:PORT
+#   scripts/cluster.sh stop DIR         stop it (fast shutdown)
+#   scripts/cluster.sh running DIR      exit 0 when it runs, 1 when not
+#   scripts/cluster.sh env DIR PORT     print the PG* variables clients need
+#   scripts/cluster.sh remove DIR       stop it and delete its files, DIR included
 #
-# The server never runs as root: when we are root it runs as `postgres`.
+# The server never runs as root: when we are root it runs as `postgres`, from
+# the root directory (the caller's may be closed to it). When `postgres`
+# cannot reach DIR (a clone under /root, a private temporary directory), the
+# cluster lives in /var/lib/orgsync/<hash of DIR's path>, and DIR is a link
+# to it.
 set -euo pipefail
 
-cmd=${1:?usage: cluster.sh start|stop|env DIR [PORT]}
-dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
+usage="usage: cluster.sh start|stop|running|env|remove DIR [PORT]"
+cmd=${1:?$usage}
+given=${2:?$usage}
 port=${3:-54329}
 bindir=$(pg_config --bindir)
+as_root=$([ "$(id -u)" = 0 ] && echo yes || echo no)
 
 as_server() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$as_root" = yes ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# Makes DIR a directory the server can use, and prints its physical path.
+prepare() {
+  local path parent
+  path=$(realpath -m "$given")
+  parent=$(dirname "$path")
+  mkdir -p "$parent"
+  if [ "$as_root" = yes ] && [ ! -L "$path" ] && [ ! -d "$path/data" ] &&
+    ! as_server test -x "$parent"; then
+    if [ -e "$path" ] && ! rmdir "$path" 2>/dev/null; then
+      echo "cluster.sh: user postgres cannot reach $path, and it is not empty" >&2
+      exit 1
+    fi
+    ln -s "/var/lib/orgsync/$(printf %s "$path" | sha256sum | cut -c1-16)" "$path"
+  fi
+  if [ -L "$path" ]; then mkdir -p "$(readlink -m "$path")"; fi
+  mkdir -p "$path/sock"
+  if [ "$as_root" = yes ]; then chown postgres: "$path/" "$path/sock"; fi
+  (cd "$path" && pwd -P)
+}
+
+# The physical path of an existing cluster directory.
+existing() {
+  [ -d "$given" ] || return 1
+  (cd "$given" && pwd -P)
 }
 
 case "$cmd" in
   start)
-    mkdir -p "$dir/sock"
-    if [ "$(id -u)" = 0 ]; then chown postgres: "$dir" "$dir/sock"; fi
+    dir=$(prepare)
     if [ ! -f "$dir/data/PG_VERSION" ]; then
       as_server "$bindir/initdb" -D "$dir/data" -U postgres -A trust \
         --no-sync -E UTF8 --locale=C >"$dir/initdb.log"
@@ -44,15 +77,27 @@ EOF
       -o "-p $port" start >/dev/null
     ;;
   stop)
-    if [ -f "$dir/data/postmaster.pid" ]; then
+    if dir=$(existing) && [ -f "$dir/data/postmaster.pid" ]; then
       as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     fi
     ;;
+  running)
+    dir=$(existing) || exit 1
+    as_server "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+    ;;
   env)
+    dir=$(existing) || dir=$(realpath -m "$given")
     echo "export PGHOST=$dir/sock PGPORT=$port PGUSER=postgres PGDATABASE=postgres"
     ;;
+  remove)
+    if dir=$(existing); then
+      "$0" stop "$given"
+      rm -rf "$dir"
+    fi
+    rm -rf "$given"
+    ;;
   *)
-    echo "usage: cluster.sh start|stop|env DIR [PORT]" >&2
+    echo "$usage" >&2
     exit 2
     ;;
 esac

@@ -61,7 +61,7 @@ cleanup() {
   if [ -n "$wrk_pid" ]; then kill "$wrk_pid" 2>/dev/null || true; fi
   for system in "${!pid_of[@]}"; do stop "$system"; done
   if [ "$own_cluster" = 1 ]; then
-    test/cluster.sh stop "$work/cluster" || true
+    scripts/cluster.sh stop "$work/cluster" || true
   else
     for db in relay_orgsync relay_node relay_floor; do q postgres -c "DROP DATABASE IF EXISTS $db" || true; done
   fi
@@ -70,8 +70,8 @@ cleanup() {
 trap cleanup EXIT
 if [ "$own_cluster" = 1 ]; then
   port=$(test/free-port.sh)
-  ORGSYNC_FSYNC=on test/cluster.sh start "$work/cluster" "$port"
-  eval "$(test/cluster.sh env "$work/cluster" "$port")"
+  ORGSYNC_FSYNC=on scripts/cluster.sh start "$work/cluster" "$port"
+  eval "$(scripts/cluster.sh env "$work/cluster" "$port")"
 fi
 export PGOPTIONS="-c client_min_messages=warning"
 
