@@ -11,6 +11,8 @@
 set -euo pipefail
 . "$(dirname "$0")/../suite-lib.sh"
 cd "$repo_dir"
+# The make commands below are this suite's own, not part of a caller's make.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 work=$(mktemp -d /tmp/orgsync-build.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
