@@ -38,7 +38,9 @@ case "${1:-}" in
 esac
 job=$1
 
-installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null | awk '$2 == "installed" { print $1 }')
+# dpkg-query fails for packages it has never heard of: those are missing too.
+installed=$({ dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true; } |
+  awk '$2 == "installed" { print $1 }')
 missing=()
 for package in "${packages[@]}"; do
   # A Node.js installed otherwise (nodesource, nvm) serves as well; its npm

@@ -74,10 +74,13 @@ cp scripts/install-deps.sh "$work/repo/scripts/"
 echo '{}' >"$work/repo/test/package-lock.json"
 touch "$work/repo/test/node_modules/.package-lock.json"
 log=$work/calls
-# dpkg-query -W -f=...: "name installed" for the packages listed in $work/installed
+# dpkg-query -W -f=...: "name installed" for the packages listed in $work/installed;
+# like dpkg-query on a fresh machine, it fails when some were never installed.
 cat >"$work/bin/dpkg-query" <<EOF
 #!/bin/bash
-for p in "\${@:3}"; do grep -qxF "\$p" "$work/installed" && echo "\$p installed" || echo "\$p not-installed"; done
+status=0
+for p in "\${@:3}"; do grep -qxF "\$p" "$work/installed" && echo "\$p installed" || status=1; done
+exit \$status
 EOF
 logger() { printf '#!/bin/bash\necho "%s $*" >>"%s"\n' "$1" "$log" >"$work/bin/$1"; }
 logger apt-get
