@@ -82,6 +82,9 @@ SQL
 )
 field() { sed -n "s/^$1 //p" <<<"$keys" | paste -sd ' '; }
 removed=$(field removed)
+clerk_step="reaches http://$listen/webhooks, then restart with the endpoint's secret:
+    ORGSYNC_WEBHOOK_SECRET=whsec_... make run"
+if [ -n "${ORGSYNC_WEBHOOK_SECRET:-}" ]; then clerk_step="reaches http://$listen/webhooks."; fi
 
 cat <<EOF_MSG
 
@@ -95,8 +98,7 @@ ${removed:+    removed    $removed: make run trusts only the secret in use on en
                and removes the others at each start, those added with add_secret too
 }
   In Clerk's dashboard (Webhooks > Add endpoint), enter the public URL that
-  reaches http://$listen/webhooks, then restart with the endpoint's secret:
-    ORGSYNC_WEBHOOK_SECRET=whsec_... make run
+  $clerk_step
   To see orgsync at work now, in another terminal:  make demo
   (it uses a database of its own, orgsync_demo: this mirror gets no samples)
 
