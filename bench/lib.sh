@@ -4,7 +4,7 @@
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
 
 # The throwaway cluster's script, named here only.
-CLUSTER=test/cluster.sh
+CLUSTER=scripts/cluster.sh
 FREE_PORT=test/free-port.sh
 SECRET=${BENCH_SECRET:-whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}
 results=${BENCH_RESULTS:-$PWD/bench/results}

@@ -1,5 +1,6 @@
 // Signs Clerk's sample events with the official svix package and POSTs them
-// to the relay the way Svix would: out of order, one delivered twice.
+// to the relay the way Svix would: out of order, one delivered twice, and one
+// of a type orgsync does not model.
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
@@ -18,19 +19,26 @@ const deliveries = [
   { id: `msg_${randomUUID()}`, body: body("organization.created") }, // older than the update
   { id: `msg_${randomUUID()}`, body: body("user.created") },
   membership, // Svix retrying: same delivery id
+  { id: `msg_${randomUUID()}`, body: body("session.created") },
 ];
 
 for (const { id, body: payload } of deliveries) {
   const timestamp = new Date();
-  const response = await fetch(url, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "svix-id": id,
-      "svix-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
-      "svix-signature": signer.sign(id, timestamp, payload),
-    },
-    body: payload,
-  });
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "svix-id": id,
+        "svix-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+        "svix-signature": signer.sign(id, timestamp, payload),
+      },
+      body: payload,
+    });
+  } catch (error) {
+    console.error(`demo: no answer from ${url}: ${error.cause?.message ?? error.message}`);
+    process.exit(1);
+  }
   console.log(`${response.status} ${JSON.parse(payload).type.padEnd(32)} ${await response.text()}`);
 }

@@ -1,16 +1,51 @@
--- Upgrading in place: an install made at 0.1.0 with data in it, updated to
--- the current version, keeps its rows and gains what the new version adds.
+-- Upgrading in place, and a fresh install against upgraded ones.
+-- An install made at 0.1.0 with data in it, updated to the current version,
+-- keeps its rows and gains what the new version adds. A fresh install of the
+-- current version (the script make generates) has exactly what installs
+-- updated from 0.1.0 and from 0.3.0 have: every object, column, privilege
+-- and comment, compared through the catalogs (sql/include/compare_installs.sql),
+-- shows no difference; and the same signed deliveries leave the same rows in
+-- the fresh install as in the one updated from 0.3.0.
 SELECT current_database() AS regress_db \gset
 SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_orgsync_fresh;
 DROP DATABASE IF EXISTS regress_orgsync_upgrade;
+DROP DATABASE IF EXISTS regress_orgsync_from_030;
+CREATE DATABASE regress_orgsync_fresh;
 CREATE DATABASE regress_orgsync_upgrade;
+CREATE DATABASE regress_orgsync_from_030;
 RESET client_min_messages;
+\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+\set org_created `cat test/fixtures/clerk/organization.created.json`
+\set org_updated `cat test/fixtures/clerk/organization.updated.json`
+\set user_created `cat test/fixtures/clerk/user.created.json`
+\set membership_created `cat test/fixtures/clerk/organizationMembership.created.json`
+\set invitation_created `cat test/fixtures/clerk/organizationInvitation.created.json`
+\set session_created `cat test/fixtures/clerk/session.created.json`
+
+-- The fresh install: its schema, and the rows a sample of deliveries leaves.
+\c regress_orgsync_fresh
+CREATE EXTENSION orgsync;
+\set ECHO none
+\i sql/include/compare_installs.sql
+\set ECHO all
+SELECT jsonb_agg(d) AS fresh_schema FROM schema_description d \gset
+-- what is compared (every row of each kind, and of any other kind there is)
+SELECT kind, count(*) > 0 AS described FROM schema_description
+WHERE kind IN ('schema', 'extension', 'member', 'relation', 'column', 'index', 'constraint', 'trigger',
+               'type', 'function', 'role')
+GROUP BY kind ORDER BY kind;
+SELECT orgsync.add_secret(:'secret');
+SELECT ARRAY[:'membership_created', :'org_updated', :'org_created', :'user_created', :'invitation_created',
+             :'session_created', '{"type": "user.created", "object": "event", "timestamp": 1700000000000, "data": {}}'] AS sample \gset
+SELECT r ->> 'status' AS status FROM pg_temp.deliver(:'secret', :'sample') WITH ORDINALITY AS t(r, n) ORDER BY n;
+SELECT jsonb_agg(r) AS fresh_rows FROM schema_rows r \gset
+SELECT count(*) AS rows_compared FROM schema_rows;
+
+-- Updated from 0.1.0, with data in it.
 \c regress_orgsync_upgrade
 CREATE EXTENSION orgsync VERSION '0.1.0';
-\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 SELECT orgsync.add_secret(:'secret');
-\set org_created `cat test/fixtures/clerk/organization.created.json`
-\set membership_created `cat test/fixtures/clerk/organizationMembership.created.json`
 SELECT orgsync.handle_event(orgsync.sign(:'secret', 'msg_1', :'org_created'), :'org_created') ->> 'status' AS status;
 SELECT orgsync.handle_event(orgsync.sign(:'secret', 'msg_2', :'membership_created'), :'membership_created') ->> 'status' AS status;
 CREATE TEMP TABLE before_update AS
@@ -53,5 +88,25 @@ EXPLAIN (COSTS OFF) SELECT 1 FROM orgsync.memberships m
 WHERE m.user_id = 'user_1' AND m.organization_id = 'org_1' AND m.deleted_at IS NULL AND m.role = 'org:admin';
 RESET enable_seqscan;
 
+-- the same schema as the fresh install
+\set ECHO none
+\i sql/include/compare_installs.sql
+\set ECHO all
+SELECT * FROM pg_temp.schema_difference(:'fresh_schema');
+
+-- Updated from 0.3.0: the same schema, and the same rows after the same deliveries.
+\c regress_orgsync_from_030
+CREATE EXTENSION orgsync VERSION '0.3.0';
+ALTER EXTENSION orgsync UPDATE;
+\set ECHO none
+\i sql/include/compare_installs.sql
+\set ECHO all
+SELECT * FROM pg_temp.schema_difference(:'fresh_schema');
+SELECT orgsync.add_secret(:'secret');
+SELECT r ->> 'status' AS status FROM pg_temp.deliver(:'secret', :'sample') WITH ORDINALITY AS t(r, n) ORDER BY n;
+SELECT * FROM pg_temp.rows_difference(:'fresh_rows');
+
 \c :regress_db
+DROP DATABASE regress_orgsync_fresh;
 DROP DATABASE regress_orgsync_upgrade;
+DROP DATABASE regress_orgsync_from_030;

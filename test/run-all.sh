@@ -32,10 +32,11 @@ regress() {
 }
 
 suite "C++ unit tests (core, no Postgres)" test/unit/core_tests
+suite "build: header dependencies, the generated install script, provisioning" test/build/run.sh
 suite "pg_regress and isolation specs" regress
 suite "signatures against the official svix package" test/svix/run.sh
 suite "relay end to end" test/relay/run.sh
-suite "quick start: make run's script, then make demo" test/quickstart/run.sh
+suite "quick start: make run and make demo, refusals, secrets, restarts" test/quickstart/run.sh
 suite "pg_dump and pg_restore of a database using orgsync" test/dump/run.sh
 suite "convergence property (quick set)" test/property/run.sh
 suite "16 concurrent sessions" test/stress/run.sh

@@ -20,10 +20,10 @@ require_relay() {
 start_cluster() {
   local port
   CLUSTER_DIR=$(mktemp -d "/tmp/$1.XXXXXX")
-  trap '"$test_dir/cluster.sh" stop "$CLUSTER_DIR" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
+  trap '"$repo_dir/scripts/cluster.sh" remove "$CLUSTER_DIR" >/dev/null 2>&1 || true' EXIT
   port=$("$test_dir/free-port.sh")
-  ORGSYNC_FSYNC=${ORGSYNC_FSYNC:-off} "$test_dir/cluster.sh" start "$CLUSTER_DIR" "$port"
-  eval "$("$test_dir/cluster.sh" env "$CLUSTER_DIR" "$port")"
+  ORGSYNC_FSYNC=${ORGSYNC_FSYNC:-off} "$repo_dir/scripts/cluster.sh" start "$CLUSTER_DIR" "$port"
+  eval "$("$repo_dir/scripts/cluster.sh" env "$CLUSTER_DIR" "$port")"
   export PGHOST PGPORT PGUSER PGDATABASE
 }
 

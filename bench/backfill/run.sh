@@ -49,18 +49,18 @@ chmod 755 "$work"
 serve_pid=""
 cleanup() {
   [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-  test/cluster.sh stop "$work/cluster" >/dev/null 2>&1 || true
+  scripts/cluster.sh stop "$work/cluster" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 port=$(test/free-port.sh)
-test/cluster.sh start "$work/cluster" "$port"
-eval "$(test/cluster.sh env "$work/cluster" "$port")"
+scripts/cluster.sh start "$work/cluster" "$port"
+eval "$(scripts/cluster.sh env "$work/cluster" "$port")"
 export PGOPTIONS="-c client_min_messages=warning"
 q -c "ALTER SYSTEM SET shared_buffers = '1GB'" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'"
-test/cluster.sh stop "$work/cluster"
-test/cluster.sh start "$work/cluster" "$port"
+scripts/cluster.sh stop "$work/cluster"
+scripts/cluster.sh start "$work/cluster" "$port"
 fresh_database() {
   q -d postgres -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"
   q -d "$1" -c "CREATE EXTENSION orgsync" -c "CREATE EXTENSION pg_stat_statements"

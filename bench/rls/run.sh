@@ -18,12 +18,12 @@ work=$(mktemp -d /tmp/orgsync-bench-rls.XXXXXX)
 chmod 755 "$work"
 port=$(test/free-port.sh)
 cleanup() {
-  test/cluster.sh stop "$work/cluster" || true
+  scripts/cluster.sh stop "$work/cluster" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-test/cluster.sh start "$work/cluster" "$port"
-eval "$(test/cluster.sh env "$work/cluster" "$port")"
+scripts/cluster.sh start "$work/cluster" "$port"
+eval "$(scripts/cluster.sh env "$work/cluster" "$port")"
 export PGOPTIONS="-c client_min_messages=warning"
 log() { echo "[bench rls $(date +%T)] $*" >&2; }
 

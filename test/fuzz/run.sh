@@ -13,23 +13,9 @@ case "$seconds" in '' | *[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 2 ;; esac
 fuzz=test/fuzz
 binary="$fuzz/core_fuzzer"
 artifacts="${FUZZ_ARTIFACTS:-/tmp/orgsync-fuzz-artifacts}/"
-CXX="${FUZZ_CXX:-clang++}"
 
-sources=("$fuzz/core_fuzzer.cpp" test/unit/plan_invariants.cpp src/core/*.cpp)
-needs_build=0
-if [[ ! -x "$binary" ]]; then
-  needs_build=1
-else
-  for f in "${sources[@]}" src/core/*.hpp test/unit/plan_invariants.hpp; do
-    [[ "$f" -nt "$binary" ]] && needs_build=1
-  done
-fi
-if (( needs_build )); then
-  echo "building $binary" >&2
-  "$CXX" -std=c++17 -O1 -g -fno-omit-frame-pointer \
-    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Isrc -o "$binary" "${sources[@]}" -lcrypto
-fi
+# Built by the Makefile (again when src/core changes); FUZZ_CXX picks the compiler.
+make -s "$binary"
 
 mkdir -p "$fuzz/corpus-work" "$artifacts"
 cp -n "$fuzz"/corpus/* "$fuzz/corpus-work/" 2>/dev/null || true

@@ -6,7 +6,7 @@ import { Webhook } from 'svix';
 import { randomBytes } from 'node:crypto';
 
 export async function connect() {
-  const client = new pg.Client(); // PGHOST, PGPORT, PGUSER, PGDATABASE from test/cluster.sh env
+  const client = new pg.Client(); // PGHOST, PGPORT, PGUSER, PGDATABASE from scripts/cluster.sh env
   await client.connect();
   await client.query('CREATE EXTENSION IF NOT EXISTS orgsync');
   return client;

@@ -15,7 +15,7 @@ import { Webhook } from 'svix';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const relayBin = path.join(root, 'relay/orgsync-relay');
-const clusterSh = path.join(root, 'test/cluster.sh');
+const clusterSh = path.join(root, 'scripts/cluster.sh');
 const fixtureDir = path.join(root, 'test/fixtures/clerk');
 
 const SECRET = 'whsec_' + randomBytes(24).toString('base64');

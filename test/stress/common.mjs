@@ -18,7 +18,7 @@ import { readTables } from '../property/db.mjs';
 import { Rng, subSeed } from '../property/prng.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const clusterSh = path.join(root, 'test/cluster.sh');
+const clusterSh = path.join(root, 'scripts/cluster.sh');
 const freePortSh = path.join(root, 'test/free-port.sh');
 const relayBin = path.join(root, 'relay/orgsync-relay');
 
@@ -104,7 +104,8 @@ export class Cluster {
   async stopImmediate() {
     const bindir = execFileSync('pg_config', ['--bindir']).toString().trim();
     const [cmd, args] = asServer([path.join(bindir, 'pg_ctl'), '-D', path.join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']);
-    await promisify(execFile)(cmd, args);
+    // From /: postgres may not enter the test's directory (a clone under /root).
+    await promisify(execFile)(cmd, args, { cwd: '/' });
     this.running = false;
   }
 
