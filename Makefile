@@ -49,7 +49,7 @@ override with_llvm = no
 
 # Without PostgreSQL's server headers only the provisioning targets work;
 # run, test, demo and bench install them first, then build in a new make.
-PROVISIONING_GOALS = deps deps-run deps-demo deps-test run demo test bench
+PROVISIONING_GOALS = deps deps-run deps-demo deps-test deps-bench run demo test bench
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
@@ -59,7 +59,7 @@ endif
 -include $(OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
 
 .PHONY: everything relay install-extension install-relay clean-relay deps deps-run deps-demo deps-test \
-	run demo test unit-tests bench
+	run demo test unit-tests bench deps-bench
 
 everything: all relay
 
@@ -101,7 +101,7 @@ test/fuzz/core_fuzzer: test/fuzz/core_fuzzer.cpp test/unit/plan_invariants.cpp $
 # Installing what the targets below need is explicit and cheap to repeat:
 # scripts/install-deps.sh installs only what is missing, and says what to
 # run when it is not root.
-deps-run deps-demo deps-test:
+deps-run deps-demo deps-test deps-bench:
 	scripts/install-deps.sh $(patsubst deps-%,%,$@)
 deps: deps-test
 
@@ -118,7 +118,7 @@ test: deps-test
 	$(MAKE) install-extension
 	test/run-all.sh
 
-bench: deps-test
+bench: deps-bench
 	$(MAKE) everything
 	$(MAKE) install-extension
 	bench/run.sh

@@ -6,7 +6,10 @@
 #   scripts/install-deps.sh demo   `make demo`: Node.js, npm, and the official svix
 #                                  package (npm ci in test/, test/package-lock.json)
 #   scripts/install-deps.sh test   `make test`: all of the above, and GoogleTest,
-#                                  nlohmann-json, clang for libFuzzer, procps, pg (npm)
+#                                  nlohmann-json, clang for libFuzzer, procps, pg (npm),
+#                                  nginx, openssl and systemd (the production files'
+#                                  test: nginx is installed, never started here)
+#   scripts/install-deps.sh bench  `make bench`: the test set, and wrk
 # What is there already is left alone, so a second call only checks (about
 # a tenth of a second). Debian packages need root: another user gets the list
 # of what is missing and the command that installs it, and nothing is done.
@@ -16,7 +19,7 @@ cd "$(dirname "$0")/.."
 run_packages=(
   make g++ pkg-config                     # build
   postgresql-15 postgresql-server-dev-15  # server, PGXS, pg_regress, isolation tester
-  libssl-dev libsimdjson-dev              # the extension: HMAC, JSON
+  libssl-dev                              # the extension: HMAC
   libpq-dev libcpp-httplib-dev            # the relay
   curl                                    # make run: the relay's health check
 )
@@ -25,14 +28,17 @@ test_packages=(
   nlohmann-json3-dev libgtest-dev         # C++ unit tests
   clang libclang-rt-14-dev                # libFuzzer with sanitizers
   procps                                  # fault tests: process control
+  nginx openssl systemd                   # production files: TLS proxy, certificates, systemd-analyze
 )
+bench_packages=(wrk)                      # the relay benchmark's load
 
 case "${1:-}" in
   run) packages=("${run_packages[@]}") ;;
   demo) packages=("${node_packages[@]}") ;;
   test) packages=("${run_packages[@]}" "${node_packages[@]}" "${test_packages[@]}") ;;
+  bench) packages=("${run_packages[@]}" "${node_packages[@]}" "${test_packages[@]}" "${bench_packages[@]}") ;;
   *)
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,12p' "$0" >&2
     exit 2
     ;;
 esac
@@ -61,6 +67,13 @@ if ((${#missing[@]})); then
   fi
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages install their services, but start none of them here (nginx
+  # would take port 80): the usual policy-rc.d, for this install only.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

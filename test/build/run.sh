@@ -37,7 +37,7 @@ for header in src/*/*.hpp; do
 done
 check "each of the $headers headers rebuilds exactly the objects that include it" "$mismatches" ""
 check "and the library and the unit tests with them" \
-  "$(make -n -W src/core/event.hpp everything test/unit/core_tests | grep -oE -- '-o (orgsync\.so|test/unit/core_tests)' | tr '\n' ' ')" \
+  "$(make -n -W src/core/writes.hpp everything test/unit/core_tests | grep -oE -- '-o (orgsync\.so|test/unit/core_tests)' | tr '\n' ' ')" \
   "-o orgsync.so -o test/unit/core_tests "
 check "a dependency file beside each object" \
   "$(for o in src/*/*.o test/unit/*.o; do [ -f "${o%.o}.d" ] || echo "$o"; done)" ""
