@@ -61,6 +61,7 @@ export const DEFAULTS = {
   secondsTimestamps: 0.1, // share of deletion events whose top-level timestamp is in seconds
   prettyBodies: 0.1,   // share of bodies sent pretty-printed
   mutations: 0.08,     // invalid deliveries per event (at least one per kind of object)
+  weights: {},         // actions' weights, over the defaults below (e.g. { createDomain: 6 })
 };
 
 // Metadata as an application or a browser may write it: integers beyond 64
@@ -884,6 +885,7 @@ export function generateHistory(seed, options = {}) {
     createPermission: on(opts.roles, 1.5), updatePermission: on(opts.roles, 1), deletePermission: on(opts.roles, 0.5),
     createRole: on(opts.roles, 1.5), updateRole: on(opts.roles, 2.5), deleteRole: on(opts.roles, 0.6),
     session: on(opts.ignored, 1),
+    ...opts.weights,
   };
   let guard = 0;
   while (events.length < target && guard++ < target * 50) {
