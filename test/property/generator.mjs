@@ -489,6 +489,12 @@ export function generateHistory(seed, options = {}) {
   }
 
   // ---- actions -----------------------------------------------------------
+  // A deletion of a user, organization, domain, role or permission: it ends
+  // at the event's time.
+  function removed(type, kind, x, object, extra = {}, burst = false) {
+    const ev = emit(type, kind, x.id, deletionData(object, x.id, extra), tick(burst), { deletion: true });
+    ended(normTs(ev.tsField), x);
+  }
   function membershipDeleted(m, t) {
     const data = membershipPayload(m);
     // Clerk's schema does not require the member on a deletion
@@ -570,8 +576,7 @@ export function generateHistory(seed, options = {}) {
       if (us.length < 2) return false;
       const u = rng.pick(us);
       if (rng.chance(0.5)) for (const m of rng.shuffle(liveMems().filter((x) => x.userId === u.id))) membershipDeleted(m, tick(true));
-      const ev = emit('user.deleted', 'user', u.id, deletionData('user', u.id, { external_id: u.external_id }), tick(), { deletion: true });
-      u.deletedAt = normTs(ev.tsField);
+      removed('user.deleted', 'user', u, 'user', { external_id: u.external_id });
       // every membership of the user ends, at the earliest applicable time
       for (const m of mems.values()) if (m.userId === u.id) ended(u.deletedAt, m);
       // Clerk revokes nothing here; pending invitations to the address stay.
@@ -614,13 +619,9 @@ export function generateHistory(seed, options = {}) {
       // Clerk may or may not report the members and domains going with it
       if (rng.chance(0.5)) for (const m of rng.shuffle(liveMembers(o.id))) membershipDeleted(m, tick(true));
       if (rng.chance(0.5)) {
-        for (const d of rng.shuffle(live(domains).filter((x) => x.orgId === o.id))) {
-          const ev = emit('organizationDomain.deleted', 'domain', d.id, deletionData('organization_domain', d.id), tick(true), { deletion: true });
-          ended(normTs(ev.tsField), d);
-        }
+        for (const d of rng.shuffle(live(domains).filter((x) => x.orgId === o.id))) removed('organizationDomain.deleted', 'domain', d, 'organization_domain', {}, true);
       }
-      const ev = emit('organization.deleted', 'organization', o.id, deletionData('organization', o.id, { slug: o.slug }), tick(), { deletion: true });
-      o.deletedAt = normTs(ev.tsField);
+      removed('organization.deleted', 'organization', o, 'organization', { slug: o.slug });
       // its memberships, invitations and domains end with it
       for (const x of [...mems.values(), ...invs.values(), ...domains.values()]) if (x.orgId === o.id) ended(o.deletedAt, x);
       return true;
@@ -753,9 +754,7 @@ export function generateHistory(seed, options = {}) {
     deleteDomain() {
       const ds = live(domains);
       if (!ds.length) return false;
-      const d = rng.pick(ds);
-      const ev = emit('organizationDomain.deleted', 'domain', d.id, deletionData('organization_domain', d.id), tick(), { deletion: true });
-      ended(normTs(ev.tsField), d);
+      removed('organizationDomain.deleted', 'domain', rng.pick(ds), 'organization_domain');
       return true;
     },
     createPermission() {
@@ -784,8 +783,7 @@ export function generateHistory(seed, options = {}) {
         r.updated_at = tick(true);
         emit('role.updated', 'role', r.id, rolePayload(r), r.updated_at);
       }
-      const ev = emit('permission.deleted', 'permission', p.id, deletionData('permission', p.id), tick(), { deletion: true });
-      ended(normTs(ev.tsField), p);
+      removed('permission.deleted', 'permission', p, 'permission');
       return true;
     },
     createRole() {
@@ -814,9 +812,7 @@ export function generateHistory(seed, options = {}) {
     deleteRole() {
       const rs = live(roles);
       if (!rs.length) return false;
-      const r = rng.pick(rs);
-      const ev = emit('role.deleted', 'role', r.id, deletionData('role', r.id, { slug: null }), tick(), { deletion: true });
-      ended(normTs(ev.tsField), r);
+      removed('role.deleted', 'role', rng.pick(rs), 'role', { slug: null });
       return true;
     },
     session() {
