@@ -173,7 +173,8 @@ test('mutations: one field orgsync reads, a wrong JSON type, every kind of objec
     }
   }
   console.log(`# mutated deliveries by kind ${JSON.stringify(kinds)}, of deletions ${JSON.stringify(deletions)}`);
-  for (const kind of MODELED) assert.ok(deletions[kind] > 0 || !['organization', 'user', 'membership', 'domain', 'role', 'permission'].includes(kind), `no mutated ${kind} deletion`);
+  // invitations have no deletion event
+  for (const kind of MODELED.filter((k) => k !== 'invitation')) assert.ok(deletions[kind] > 0, `no mutated ${kind} deletion`);
 });
 
 test('model agrees with the generator\'s record of Clerk\'s state', () => {
