@@ -4,6 +4,7 @@
 import pg from 'pg';
 import { Webhook } from 'svix';
 import { randomBytes } from 'node:crypto';
+import { TABLES, COLUMNS, JSON_COLUMNS } from './plan.mjs';
 
 export async function connect() {
   const client = new pg.Client(); // PGHOST, PGPORT, PGUSER, PGDATABASE from scripts/cluster.sh env
@@ -17,7 +18,7 @@ export function newSecret() {
 }
 
 export async function reset(client) {
-  await client.query('TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events');
+  await client.query(`TRUNCATE ${[...TABLES, 'events'].map((t) => 'orgsync.' + t).join(', ')}`);
 }
 
 // Each delivery is signed just before it is sent. A batch goes in one
@@ -53,31 +54,46 @@ export async function deliver(client, secret, deliveries, batchSize = 256, via =
   return results;
 }
 
-const ms = (col) => `round(extract(epoch FROM ${col}) * 1000)::float8 AS ${col}`;
-
-export async function readTables(client) {
-  const q = async (sql) => new Map((await client.query(sql)).rows.map((r) => [r.id, r]));
-  return {
-    organizations: await q(`SELECT id, source, name, slug, image_url, created_by, max_allowed_memberships,
-        public_metadata, ${ms('created_at')}, ${ms('updated_at')}, ${ms('deleted_at')}, data
-      FROM orgsync.organizations`),
-    users: await q(`SELECT id, source, first_name, last_name, primary_email, username, image_url, external_id,
-        public_metadata, ${ms('created_at')}, ${ms('updated_at')}, ${ms('deleted_at')}, data
-      FROM orgsync.users`),
-    memberships: await q(`SELECT id, organization_id, user_id, role, permissions,
-        ${ms('created_at')}, ${ms('updated_at')}, ${ms('deleted_at')}
-      FROM orgsync.memberships`),
-    invitations: await q(`SELECT id, organization_id, email_address, role, status,
-        ${ms('created_at')}, ${ms('updated_at')}, ${ms('expires_at')}
-      FROM orgsync.invitations`),
-  };
+// Each table's compared columns (plan.mjs COLUMNS), in the model's shape:
+// times as epoch milliseconds, JSON as jsonb's text (numbers beyond
+// JavaScript's kept), sync_version as its text.
+function select(table) {
+  const cols = COLUMNS[table].map((c) => {
+    if (/_at$/.test(c)) return `round(extract(epoch FROM ${c}) * 1000)::float8 AS ${c}`;
+    if (JSON_COLUMNS.has(c) || c === 'sync_version') return `${c}::text AS ${c}`;
+    return c;
+  });
+  return `SELECT id, ${cols.join(', ')} FROM orgsync.${table}`;
 }
 
-export async function eventsSummary(client) {
-  const { rows } = await client.query(`
-    SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids,
-           count(*) FILTER (WHERE status = 'invalid')::int AS invalid,
-           string_agg(DISTINCT error, '; ') AS errors
-    FROM orgsync.events`);
-  return rows[0];
+export async function readTables(client) {
+  const out = {};
+  for (const t of TABLES) out[t] = new Map((await client.query(select(t))).rows.map((r) => [r.id, r]));
+  return out;
+}
+
+// The model's JSON texts as jsonb's text, so that they compare with what
+// readTables reads: jsonb orders keys its own way and writes numbers as
+// numeric does (1e999 in full).
+export async function asJsonb(client, tables) {
+  const texts = [];
+  for (const t of TABLES) for (const row of tables[t].values()) for (const c of JSON_COLUMNS) if (typeof row[c] === 'string') texts.push(row[c]);
+  const { rows } = await client.query('SELECT x::jsonb::text AS j FROM unnest($1::text[]) WITH ORDINALITY AS u(x, n) ORDER BY n', [texts]);
+  const out = {};
+  let i = 0;
+  for (const t of TABLES) {
+    out[t] = new Map();
+    for (const [id, row] of tables[t]) {
+      const copy = { ...row };
+      for (const c of JSON_COLUMNS) if (typeof row[c] === 'string') copy[c] = rows[i++].j;
+      out[t].set(id, copy);
+    }
+  }
+  return out;
+}
+
+// Each recorded delivery id -> { status, error }.
+export async function recordedEvents(client) {
+  const { rows } = await client.query('SELECT id, status::text, error FROM orgsync.events');
+  return new Map(rows.map((r) => [r.id, r]));
 }

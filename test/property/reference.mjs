@@ -1,4 +1,5 @@
-// A JavaScript merge that takes deliveries in any order, for the self-check:
+// A JavaScript merge that takes deliveries one at a time in any order, as
+// src/pg/merge.cpp does, for the self-check:
 //   - mode 'correct' implements the merge rules and must converge to the model
 //     for every order (so the model is something a merge can reach);
 //   - the other modes are deliberately broken merges (mutants); each must
@@ -6,135 +7,119 @@
 //     generated histories and the comparison can catch that bug.
 // Its output has the model's mirror shape, so rowsFromMirror applies.
 
-import { normTs } from './generator.mjs';
+import { planEvent, columnsOf, PARENTS } from './plan.mjs';
+import { canonical, digest, join } from './json.mjs';
 
 export const MUTANTS = [
-  'lww',                 // last arrival wins, updated_at ignored
-  'resurrect',           // a late created/updated clears deleted_at
-  'snapshot-overwrites', // a membership's org/user snapshot competes with full events
-  'no-late-cascade',     // an org/user deletion ends only memberships already there
-  'first-deletion',      // deleted_at is the first deletion to arrive, not the earliest
-  'freeze-deleted',      // once deleted, later-arriving versions are dropped
+  'lww',                  // last arrival wins, versions ignored
+  'resurrect',            // a late created/updated clears deleted_at
+  'snapshot-overwrites',  // a membership's org/user snapshot competes with full events
+  'no-late-cascade',      // a deletion ends only the children already there
+  'first-deletion',       // deleted_at is the first deletion to arrive, not the earliest
+  'freeze-deleted',       // once deleted, later-arriving versions are dropped
+  'pick-by-digest',       // copies of one version: the greater digest wins, no join
+  'no-final-invitation',  // an accepted/revoked invitation ranks as a pending one
+  'invitations-outlive',  // invitations and domains do not end with their organization
+  'first-event-time',     // copies of one version keep the first event time, not the latest
 ];
 
-function cmpKey(a, b) {
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (i >= a.length) return -1;
-    if (i >= b.length) return 1;
-    if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
-  }
-  return 0;
-}
-
-function digest(obj) {
-  const s = JSON.stringify(obj);
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
-  return h >>> 0;
-}
+const newRow = () => ({ source: 'deletion', rank: null, updatedAt: null, evt: null, data: null, deletedAt: null, organizationId: null });
 
 export function mergeDeliveries(deliveries, mode = 'correct') {
-  const orgs = new Map(), users = new Map(), mems = new Map(), invs = new Map();
+  const mirror = {};
+  const table = (t) => (mirror[t] ??= new Map());
   const seen = new Set();
   const statuses = [];
-  const row = (map, id) => {
-    if (!map.has(id)) map.set(id, { key: [], source: 'deletion', data: null, deletedAt: null });
-    return map.get(id);
-  };
-  const earliest = (cur, ts) => {
-    if (mode === 'first-deletion') return cur ?? ts;
-    return cur == null ? ts : Math.min(cur, ts);
-  };
-  const newer = (k, cur) => {
-    if (mode === 'lww') return true;
-    return cmpKey(k, cur) > 0;
-  };
-  const offer = (r, k, data, source) => {
-    if (mode === 'freeze-deleted' && r.deletedAt != null) return false;
-    if (mode === 'lww' && source === 'membership' && r.source === 'event') return false;
-    if (!newer(k, r.key)) return false;
-    r.key = k; r.data = data; r.source = source;
-    return true;
-  };
-  // deletion times seen so far, for 'no-late-cascade'
-  const cascade = (kind, id, ts) => {
-    for (const m of mems.values()) {
-      const d = m.data;
-      if ((kind === 'org' ? d.organization.id : d.public_user_data.user_id) === id) m.deletedAt = earliest(m.deletedAt, ts);
+  const earliest = (cur, at) => (mode === 'first-deletion' ? cur ?? at : cur == null ? at : Math.min(cur, at));
+  const parentDeletion = (t, r) => {
+    let at = null;
+    if (mode === 'invitations-outlive' && t !== 'memberships') return null;
+    const cols = columnsOf(t, r.source, r.data);
+    for (const [column, parent] of PARENTS[t] ?? []) {
+      const p = cols[column] != null ? table(parent).get(cols[column]) : null;
+      if (p?.deletedAt != null) at = at == null ? p.deletedAt : Math.min(at, p.deletedAt);
     }
+    return at;
   };
+
+  // merge.cpp decide(): what an incoming version does to the stored row
+  function upsert(w) {
+    const rows = table(w.table);
+    const stored = rows.get(w.id);
+    const rank = mode === 'no-final-invitation' && w.table === 'invitations' ? 1 : mode === 'snapshot-overwrites' && w.source === 'snapshot' ? 1 : w.rank;
+    const incoming = { source: w.source, rank, updatedAt: w.updatedAt, evt: w.evt, data: w.data };
+    let next = incoming;
+    if (mode === 'freeze-deleted' && stored?.deletedAt != null) return false;
+    if (stored && stored.rank != null && mode !== 'lww') {
+      const order = stored.rank - rank || stored.updatedAt - w.updatedAt;
+      if (order > 0) return false;
+      if (order === 0) {
+        if (w.data === null) return false; // a bare placeholder adds nothing
+        if (stored.data !== null) {
+          const a = canonical(stored.data), b = canonical(w.data);
+          if (a === b || mode === 'pick-by-digest') {
+            const keepStored = a === b ? w.evt <= stored.evt : BigInt(digest(a)) > BigInt(digest(b));
+            if (keepStored) return false;
+          } else {
+            const joined = join(stored.data, w.data);
+            const evt = mode === 'first-event-time' ? stored.evt : Math.max(stored.evt, w.evt);
+            if (canonical(joined) === a && evt === stored.evt) return false;
+            next = { ...incoming, data: joined, evt };
+          }
+        }
+      }
+    } else if (stored && mode === 'lww' && w.source === 'snapshot' && stored.source === 'event') {
+      return false;
+    }
+    const row = { ...(stored ?? newRow()), ...next };
+    if (mode === 'resurrect') row.deletedAt = null;
+    if (PARENTS[w.table]) {
+      const parent = mode === 'no-late-cascade' && !stored ? null : parentDeletion(w.table, row);
+      if (parent != null) row.deletedAt = row.deletedAt == null ? parent : Math.min(row.deletedAt, parent);
+    }
+    rows.set(w.id, row);
+    return true;
+  }
+
+  function tombstone(w) {
+    const rows = table(w.table);
+    let r = rows.get(w.id);
+    if (!r) {
+      if (!w.createMissing) return false;
+      r = { ...newRow(), organizationId: w.organizationId ?? null };
+      rows.set(w.id, r);
+    } else if (r.deletedAt != null && (mode === 'first-deletion' || r.deletedAt <= w.at)) return false;
+    r.deletedAt = earliest(r.deletedAt, w.at);
+    return true;
+  }
+
+  function endChildren(w) {
+    if (mode === 'invitations-outlive' && w.table !== 'memberships') return false;
+    let changed = false;
+    for (const r of table(w.table).values()) {
+      const cols = r.rank == null ? { organization_id: r.organizationId } : columnsOf(w.table, r.source, r.data);
+      if (cols[w.column] === w.parentId && (r.deletedAt == null || r.deletedAt > w.at)) {
+        r.deletedAt = earliest(r.deletedAt, w.at);
+        changed = true;
+      }
+    }
+    return changed;
+  }
 
   for (const dl of deliveries) {
     if (seen.has(dl.msgId)) { statuses.push('duplicate'); continue; }
     seen.add(dl.msgId);
-    const p = JSON.parse(dl.body);
-    const d = p.data;
-    const ts = normTs(p.timestamp);
-    let status = 'applied';
-    switch (p.type) {
-      case 'organization.created':
-      case 'organization.updated': {
-        const r = row(orgs, d.id);
-        if (!offer(r, [1, d.updated_at, ts, digest(d)], d, 'event')) status = 'stale';
-        if (mode === 'resurrect') r.deletedAt = null;
-        break;
-      }
-      case 'user.created':
-      case 'user.updated': {
-        const r = row(users, d.id);
-        if (!offer(r, [1, d.updated_at, ts, digest(d)], d, 'event')) status = 'stale';
-        if (mode === 'resurrect') r.deletedAt = null;
-        break;
-      }
-      case 'organization.deleted': {
-        const r = row(orgs, d.id);
-        r.deletedAt = earliest(r.deletedAt, ts);
-        if (mode === 'no-late-cascade') cascade('org', d.id, ts);
-        break;
-      }
-      case 'user.deleted': {
-        const r = row(users, d.id);
-        r.deletedAt = earliest(r.deletedAt, ts);
-        if (mode === 'no-late-cascade') cascade('user', d.id, ts);
-        break;
-      }
-      case 'organizationMembership.created':
-      case 'organizationMembership.updated':
-      case 'organizationMembership.deleted': {
-        if (!mems.has(d.id)) mems.set(d.id, { key: [], data: null, deletedAt: null });
-        const m = mems.get(d.id);
-        if (!offer(m, [1, d.updated_at, ts, digest(d)], d, 'event')) status = 'stale';
-        if (p.type.endsWith('.deleted')) m.deletedAt = earliest(m.deletedAt, ts);
-        else if (mode === 'resurrect') m.deletedAt = null;
-        const rank = mode === 'snapshot-overwrites' ? 1 : 0;
-        const o = row(orgs, d.organization.id);
-        offer(o, [rank, d.organization.updated_at, ts, digest(d.organization)], d.organization, 'membership');
-        // public_user_data has no updated_at: it is the user as of the event
-        const u = row(users, d.public_user_data.user_id);
-        offer(u, [rank, ts ?? d.updated_at, ts, digest(d.public_user_data)], d.public_user_data, 'membership');
-        break;
-      }
-      case 'organizationInvitation.created':
-      case 'organizationInvitation.accepted':
-      case 'organizationInvitation.revoked': {
-        if (!invs.has(d.id)) invs.set(d.id, { key: [], data: null });
-        if (!offer(invs.get(d.id), [d.updated_at, ts, digest(d)], d, 'event')) status = 'stale';
-        break;
-      }
-      default:
-        status = 'ignored';
+    if (dl.invalid) { statuses.push('invalid'); continue; }
+    const writes = planEvent(dl.event.payload);
+    if (!writes) { statuses.push('ignored'); continue; }
+    let changed = false;
+    for (const w of writes) {
+      if (w.op === 'upsert') changed = upsert(w) || changed;
+      else if (w.op === 'tombstone') changed = tombstone(w) || changed;
+      else changed = endChildren(w) || changed;
     }
-    statuses.push(status);
+    statuses.push(changed ? 'applied' : 'stale');
   }
-
-  // Memberships end with their org or user (the DB does this eagerly, at each
-  // deletion and at each membership's arrival; the result is the same).
-  if (mode !== 'no-late-cascade') {
-    for (const m of mems.values()) {
-      m.deletedAt = earliest(m.deletedAt, orgs.get(m.data.organization.id)?.deletedAt ?? Infinity);
-      m.deletedAt = earliest(m.deletedAt, users.get(m.data.public_user_data.user_id)?.deletedAt ?? Infinity);
-      if (m.deletedAt === Infinity) m.deletedAt = null;
-    }
-  }
-  return { mirror: { orgs, users, mems, invs }, statuses };
+  for (const t of ['organizations', 'users', 'memberships', 'invitations', 'domains', 'roles', 'permissions']) table(t);
+  return { mirror, statuses };
 }

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { Webhook } from 'svix';
 import { generateHistory } from '../property/generator.mjs';
 import { expectedTables, diffTables } from '../property/model.mjs';
-import { readTables } from '../property/db.mjs';
+import { readTables, asJsonb } from '../property/db.mjs';
 import { Rng, subSeed } from '../property/prng.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -202,9 +202,20 @@ export class Relay {
 // One history from the property generator, shuffled, with duplicates (same
 // svix id and body): ~dupRate of the events get 1-2 copies at random places,
 // ~adjacentRate get a copy right next to the first so that concurrent
-// sessions race on the same id.
-export function buildDeliveries(seed, { minEvents = 200, maxEvents = 280, dupRate = 0.25, adjacentRate = 0.1 } = {}) {
-  const history = generateHistory(seed, { minEvents, maxEvents });
+// sessions race on the same id. `generator`: options of generateHistory, by
+// default without domains, roles and permissions (test/faults empties only
+// the four older tables between its runs); pass `organizationModel` for them,
+// with three times the default share of invitations, domains, roles and
+// permissions so that sessions meet on their rows.
+export const organizationModel = {
+  domains: true, roles: true,
+  weights: {
+    inviteCreate: 10, inviteAccept: 7, inviteRevoke: 4, createDomain: 7, updateDomain: 9, deleteDomain: 2.5,
+    createPermission: 4, updatePermission: 3, deletePermission: 1.5, createRole: 4, updateRole: 7, deleteRole: 2,
+  },
+};
+export function buildDeliveries(seed, { minEvents = 200, maxEvents = 280, dupRate = 0.25, adjacentRate = 0.1, generator = { domains: false, roles: false } } = {}) {
+  const history = generateHistory(seed, { minEvents, maxEvents, ...generator });
   const rng = new Rng(subSeed(seed, 1000));
   const list = rng.shuffle(history.events).map((event) => ({ event, msgId: event.msgId, body: event.body }));
   for (const event of history.events) {
@@ -235,9 +246,8 @@ export function signer(secret) {
   };
 }
 
-export async function reset(client) {
-  await client.query('TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations, orgsync.events');
-}
+// every mirror table and the deliveries
+export { reset } from '../property/db.mjs';
 
 // The state after a run. `answers`: msgId -> statuses of the 2xx answers the
 // sender got (in any order). Returns problem lines:
@@ -266,7 +276,7 @@ export async function checkFinal(client, { history, deliveries, answers, strictA
     if (firsts.length >= 1 && firsts[0] !== row.status) problems.push(`events: ${id} stored as ${row.status} but answered ${firsts[0]}`);
   }
   for (const id of stored.keys()) if (!delivered.has(id)) problems.push(`events: unexpected row ${id}`);
-  const diff = diffTables(expectedTables(history.events), await readTables(client));
+  const diff = diffTables(await asJsonb(client, expectedTables(history.events)), await readTables(client));
   problems.push(...diff.map((l) => `model: ${l}`));
   return { problems, missing, modelDiff: diff.length, rows: stored.size, distinct: delivered.size };
 }

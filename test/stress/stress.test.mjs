@@ -1,7 +1,10 @@
 // Concurrency stress: 16 sessions deliver one shuffled, duplicated Clerk
 // history at once, each delivery one handle_event call in its own
 // transaction. Once directly over 16 Postgres connections, once through the
-// relay (--pool 16) over 16 HTTP connections.
+// relay (--pool 16) over 16 HTTP connections. The histories hold every kind
+// of object orgsync mirrors (the property generator's): organizations, users,
+// memberships, invitations, domains, roles and permissions, deletions that
+// end invitations and domains racing with their arrival.
 //
 // Counted: deadlocks (40P01), unique violations (23505), retryable errors
 // (40001/40P01/55P03, retried until they succeed), other errors. Expected:
@@ -16,7 +19,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster, Relay, RETRYABLE, buildDeliveries, checkFinal, countBy, newSecret, reset, seedsFrom, signer } from './common.mjs';
+import { Cluster, Relay, RETRYABLE, buildDeliveries, checkFinal, countBy, newSecret, organizationModel, reset, seedsFrom, signer } from './common.mjs';
 
 const env = process.env;
 const HISTORIES = Number(env.ORGSYNC_STRESS_HISTORIES || 3);
@@ -82,7 +85,9 @@ async function runMode(mode, makeAttempt) {
   const failures = [];
   const started = Date.now();
   for (const seed of seeds) {
-    const { history, deliveries } = buildDeliveries(seed, { minEvents: MIN_EVENTS, maxEvents: MAX_EVENTS || MIN_EVENTS });
+    const { history, deliveries } = buildDeliveries(seed, { minEvents: MIN_EVENTS, maxEvents: MAX_EVENTS || MIN_EVENTS, generator: organizationModel });
+    const kinds = {};
+    for (const e of history.events) countBy(kinds, e.kind);
     await reset(admin);
     const t0 = Date.now();
     // evidence of contention: how often some session waits for a lock held by another
@@ -104,7 +109,7 @@ async function runMode(mode, makeAttempt) {
     total.histories++;
     for (const k of ['deliveries', 'retries', 'deadlocks', 'uniqueViolations', 'errors']) total[k] += stats[k];
     total.mismatches += check.problems.length;
-    console.log(`# ${mode} seed=${seed} events=${history.events.length} deliveries=${stats.deliveries} ` +
+    console.log(`# ${mode} seed=${seed} events=${history.events.length} ${JSON.stringify(kinds)} deliveries=${stats.deliveries} ` +
       `retries=${stats.retries} deadlocks=${stats.deadlocks} unique_violations=${stats.uniqueViolations} errors=${stats.errors} ` +
       `mismatches=${check.problems.length} lock_waits=${lockWaits}/${samples} samples (max ${maxWaiting} waiting) statuses=${JSON.stringify(stats.statuses)} ` +
       `sqlstates=${JSON.stringify(stats.sqlstates)} ${((Date.now() - t0) / 1000).toFixed(1)}s`);
