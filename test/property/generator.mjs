@@ -65,18 +65,13 @@ export const DEFAULTS = {
 };
 
 // Metadata as an application or a browser may write it: integers beyond 64
-// bits, 1e999, decimals beyond a double, and nesting ~200 deep. Without
-// `exponents` for organizations: the copies of one membership version carry
-// different versions of its organization, which are joined, and orgsync's
-// join orders numbers beyond a double by the text jsonb gives the stored
-// copy and the raw text of the incoming one (reported), so that the join of
-// 1e-999 and 5e-325 depends on which came first.
-function bigMetadata(rng, { exponents = true } = {}) {
+// bits, 1e999, decimals beyond a double, and nesting ~200 deep.
+function bigMetadata(rng) {
   const digits = (n) => String(rng.int(1, 9)) + Array.from({ length: n - 1 }, () => rng.int(0, 9)).join('');
   const m = {};
   if (rng.chance(0.8)) m.quota = new Raw(digits(rng.int(20, 40)));
-  if (exponents && rng.chance(0.5)) m.huge = new Raw(rng.pick(['1e999', '-1E+400', '9.99e308', '1.0e309']));
-  if (exponents && rng.chance(0.5)) m.tiny = new Raw(rng.pick(['1e-999', '-1E-999', '5e-325']));
+  if (rng.chance(0.5)) m.huge = new Raw(rng.pick(['1e999', '-1E+400', '9.99e308', '1.0e309']));
+  if (rng.chance(0.5)) m.tiny = new Raw(rng.pick(['1e-999', '-1E-999', '5e-325']));
   if (rng.chance(0.5)) m.precise = new Raw('0.' + digits(rng.int(25, 40)));
   if (rng.chance(0.7)) {
     // {"a": [{"a": [ ... ]}]}: objects and arrays, `depth` levels in all
@@ -423,7 +418,7 @@ export function generateHistory(seed, options = {}) {
       image_url: `https://img.clerk.com/${rng.base62(20)}`,
       has_image: rng.chance(0.3),
       max_allowed_memberships: rng.pick([5, 10, 100, null]),
-      public_metadata: rng.chance(0.1) ? bigMetadata(rng, { exponents: false }) : {},
+      public_metadata: rng.chance(0.1) ? bigMetadata(rng) : {},
       private_metadata: {},
       created_by: createdBy,
       created_at: t,
@@ -604,7 +599,7 @@ export function generateHistory(seed, options = {}) {
       } else if (what === 'slug') {
         o.slug = orgName().slug;
       } else if (what === 'metadata') {
-        o.public_metadata = rng.chance(opts.bigMetadata) ? bigMetadata(rng, { exponents: false }) : { tier: rng.pick(['a', 'b', 'c']), seats: rng.int(1, 50) };
+        o.public_metadata = rng.chance(opts.bigMetadata) ? bigMetadata(rng) : { tier: rng.pick(['a', 'b', 'c']), seats: rng.int(1, 50) };
       } else {
         o.max_allowed_memberships = rng.pick([5, 10, 20, 100, null]);
       }

@@ -3,8 +3,9 @@
 // JavaScript numbers cannot hold what metadata may (a 30-digit integer,
 // 1e999): a Raw is a JSON number kept as written, which stringify() writes
 // verbatim. canonical() is the text the core stores and digests (compact,
-// keys sorted bytewise, numbers as written), join() merges two copies of one
-// version as src/core/json.cpp does, digest() is src/core/writes.cpp's FNV-1a.
+// keys sorted bytewise, numbers as Postgres's numeric writes them), join()
+// merges two copies of one version as src/core/json.cpp does, digest() is
+// src/core/writes.cpp's FNV-1a.
 
 export class Raw {
   constructor(text) { this.text = text; }
@@ -54,19 +55,44 @@ const utf8 = (s) => Buffer.from(s, 'utf8');
 // bytewise order of the UTF-8 encodings, as the core compares keys and strings
 export const compareBytes = (a, b) => Buffer.compare(utf8(a), utf8(b));
 
+// A JSON number's text as Postgres's numeric writes numeric_in's value of it
+// (src/core/json.cpp numeric_text): no exponent, the input's scale, no sign
+// on zero. "1e3" is "1000", "10e-1" is "1.0", "-0" is "0".
+export function numericText(text) {
+  const negative = text[0] === '-';
+  const [mantissa, exp = '0'] = (negative ? text.slice(1) : text).split(/[eE]/);
+  const exponent = Number(exp);
+  const [whole, fraction = ''] = mantissa.split('.');
+  const scale = Math.max(0, fraction.length - exponent);
+  const point = whole.length + exponent;
+  const digits = whole + fraction;
+  let integer, decimals;
+  if (point <= 0) [integer, decimals] = ['', '0'.repeat(-point) + digits];
+  else if (point >= digits.length) [integer, decimals] = [digits + '0'.repeat(point - digits.length), ''];
+  else [integer, decimals] = [digits.slice(0, point), digits.slice(point)];
+  decimals = decimals.slice(0, scale).padEnd(scale, '0');
+  integer = integer.replace(/^0+/, '') || '0';
+  const zero = integer === '0' && !/[1-9]/.test(decimals);
+  return (negative && !zero ? '-' : '') + integer + (scale > 0 ? '.' + decimals : '');
+}
+
 // The core's canonical text: compact, object keys sorted bytewise, strings
 // escaped as JSON.stringify does (quote, backslash, control characters),
-// numbers as written.
+// numbers as numeric writes them.
 // Memoized per object: payload data is never changed once generated.
 const canonicalOf = new WeakMap();
 export function canonical(value) {
-  if (value === null || typeof value !== 'object' || value instanceof Raw) return stringify(value);
+  if (value instanceof Raw) return numericText(value.text);
+  if (typeof value === 'number') return numericText(JSON.stringify(value));
+  if (value === null || typeof value !== 'object') return stringify(value);
   let text = canonicalOf.get(value);
   if (text === undefined) canonicalOf.set(value, (text = stringify(sortKeys(value))));
   return text;
 }
 
 function sortKeys(value) {
+  if (value instanceof Raw) return new Raw(numericText(value.text));
+  if (typeof value === 'number') return new Raw(numericText(JSON.stringify(value)));
   if (Array.isArray(value)) return value.map(sortKeys);
   if (isObject(value)) {
     const sorted = {};
@@ -77,16 +103,6 @@ function sortKeys(value) {
     return sorted;
   }
   return value;
-}
-
-// Whether `value` holds a number written with an exponent (1e999): jsonb
-// writes those out in full, so the text the core joins a stored copy from
-// differs from the written one.
-export function hasExponent(value) {
-  if (value instanceof Raw) return /[eE]/.test(value.text);
-  if (Array.isArray(value)) return value.some(hasExponent);
-  if (isObject(value)) return Object.values(value).some(hasExponent);
-  return typeof value === 'number' && /e/.test(String(value));
 }
 
 // ---- join ---------------------------------------------------------------------
@@ -103,8 +119,21 @@ function typeRank(v) {
   return 6;
 }
 
-// A number's value as the core reads it (strtod-like; out of range: +-Infinity or 0).
-const numberValue = (v) => (v instanceof Raw ? Number(v.text) : v);
+// Two numbers by their exact value (numericText's form); 0 when equal.
+function compareNumbers(a, b) {
+  const x = numericText(a instanceof Raw ? a.text : JSON.stringify(a));
+  const y = numericText(b instanceof Raw ? b.text : JSON.stringify(b));
+  const xn = x[0] === '-', yn = y[0] === '-';
+  if (xn !== yn) return xn ? -1 : 1;
+  const sign = xn ? -1 : 1;
+  const [xi, xf = ''] = (xn ? x.slice(1) : x).split('.');
+  const [yi, yf = ''] = (yn ? y.slice(1) : y).split('.');
+  if (xi.length !== yi.length) return xi.length < yi.length ? -sign : sign;
+  if (xi !== yi) return xi < yi ? -sign : sign;
+  const n = Math.max(xf.length, yf.length);
+  const a2 = xf.padEnd(n, '0'), b2 = yf.padEnd(n, '0');
+  return a2 === b2 ? 0 : a2 < b2 ? -sign : sign;
+}
 
 // a < b in the join's order: null < false < true < numbers by value <
 // strings (bytewise) < arrays < objects; ties between different texts by
@@ -113,8 +142,8 @@ export function joinLess(a, b) {
   const ra = typeRank(a), rb = typeRank(b);
   if (ra !== rb) return ra < rb;
   if (ra === 3) {
-    const x = numberValue(a), y = numberValue(b);
-    if (x !== y) return x < y;
+    const order = compareNumbers(a, b);
+    if (order !== 0) return order < 0;
   }
   if (ra === 4) return compareBytes(a, b) < 0;
   return compareBytes(canonical(a), canonical(b)) < 0;

@@ -13,7 +13,7 @@
 // the events one at a time in any order (reference.mjs).
 
 import { planEvent, columnsOf, TABLES, PARENTS, COLUMNS, JSON_COLUMNS } from './plan.mjs';
-import { canonical, digest, hasExponent, join } from './json.mjs';
+import { canonical, digest, join } from './json.mjs';
 
 export { TABLES };
 
@@ -48,7 +48,6 @@ export function modelMirror(events) {
         source: newest.source, rank: newest.rank, updatedAt: newest.updatedAt,
         evt: Math.max(...(withData.length ? withData : same).map((c) => c.evt)),
         data: joined, deletedAt: null, organizationId: null,
-        joinedExponent: new Set(withData.map((c) => canonical(c.data))).size > 1 && hasExponent(joined),
       });
     }
   }
@@ -100,13 +99,7 @@ export function rowsFromMirror(mirror) {
       row.deleted_at = r.deletedAt ?? null;
       row.data = jsonOrNull(r.data);
       if (r.rank == null) row.sync_version = '{}';
-      // Not compared, as orgsync now does them (reported): the event time of
-      // a bare placeholder, which is the first copy's to arrive, not the
-      // latest; the digest of a join holding a number written with an
-      // exponent, which depends on which copy was stored first.
-      else if (r.data == null) row.sync_version = new RegExp(`^\\{${r.rank},${r.updatedAt},\\d+,0\\}$`);
-      else if (r.joinedExponent) row.sync_version = new RegExp(`^\\{${r.rank},${r.updatedAt},${r.evt},-?\\d+\\}$`);
-      else row.sync_version = `{${r.rank},${r.updatedAt},${r.evt},${digest(row.data)}}`;
+      else row.sync_version = `{${r.rank},${r.updatedAt},${r.evt},${r.data == null ? 0 : digest(row.data)}}`;
       out[t].set(id, row);
     }
   }

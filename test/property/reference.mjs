@@ -54,8 +54,10 @@ export function mergeDeliveries(deliveries, mode = 'correct') {
       const order = stored.rank - rank || stored.updatedAt - w.updatedAt;
       if (order > 0) return false;
       if (order === 0) {
-        if (w.data === null) return false; // a bare placeholder adds nothing
-        if (stored.data !== null) {
+        // a bare placeholder adds nothing to a row with data; among bare
+        // copies the latest event time stays
+        if (w.data === null && (stored.data !== null || w.evt <= stored.evt)) return false;
+        if (w.data !== null && stored.data !== null) {
           const a = canonical(stored.data), b = canonical(w.data);
           if (a === b || mode === 'pick-by-digest') {
             const keepStored = a === b ? w.evt <= stored.evt : BigInt(digest(a)) > BigInt(digest(b));
