@@ -63,6 +63,10 @@ endif
 
 everything: all relay
 
+# The library refuses to work on another version's SQL objects (src/pg/extension.cpp).
+src/pg/extension.o: override CPPFLAGS += -DORGSYNC_VERSION='"$(EXTVERSION)"'
+src/pg/extension.o: orgsync.control
+
 orgsync--$(EXTVERSION).sql: scripts/install-script.sh orgsync.control $(INSTALL_BASE) $(UPDATE_SCRIPTS)
 	scripts/install-script.sh $(INSTALL_BASE) $(EXTVERSION) >$@
 

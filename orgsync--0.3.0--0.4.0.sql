@@ -567,10 +567,16 @@ EXCEPTION
             ERRCODE = CASE WHEN check_word IN ('missing_id', 'missing_timestamp', 'malformed_timestamp')
                            THEN 'PT400' ELSE 'PT401' END;
     WHEN object_not_in_prerequisite_state THEN
-        IF NOT EXISTS (SELECT FROM orgsync.secrets s WHERE s.endpoint = webhook.endpoint) THEN
-            RAISE EXCEPTION USING ERRCODE = 'PT401', MESSAGE = SQLERRM, DETAIL = 'unknown_endpoint';
+        -- no secret for the endpoint (unknown_endpoint), or an extension not
+        -- updated to its library yet (extension_not_updated): Svix retries
+        -- a 503, and the update may come in time. (The condition is class 55:
+        -- a lock timeout, 55P03, goes on as it is.)
+        IF SQLSTATE <> '55000' THEN
+            RAISE;
         END IF;
-        RAISE;
+        GET STACKED DIAGNOSTICS check_word = PG_EXCEPTION_DETAIL;
+        RAISE EXCEPTION USING MESSAGE = SQLERRM, DETAIL = check_word,
+            ERRCODE = CASE WHEN check_word = 'unknown_endpoint' THEN 'PT401' ELSE 'PT503' END;
     WHEN read_only_sql_transaction THEN
         RAISE EXCEPTION USING ERRCODE = 'PT503', MESSAGE = SQLERRM, DETAIL = 'read_only';
 END $$;

@@ -43,11 +43,11 @@ Outcome failure(int status, std::string error, std::string sqlstate = "") {
 }
 
 // A delivery orgsync refused (SQLSTATE 28000 and the check that failed, say),
-// or one for an endpoint without a secret (55000): rejected, for `reason`.
+// or could not take yet (55000: an endpoint without a secret, an extension
+// not updated to its library): rejected, for `reason`.
 Outcome refused(std::string sqlstate, std::string error, std::string reason) {
   int status = pg::http_status_for_sqlstate(sqlstate);
   Outcome o = failure(status, std::move(error), std::move(sqlstate));
-  if (o.sqlstate == "55000") reason = "unknown_endpoint";
   if (!reason.empty()) o.result = "rejected", o.reason = std::move(reason);
   return o;
 }
@@ -76,7 +76,7 @@ Outcome outcome_of_error(const PGresult* r, const pg::Connection& c) {
   // handle_event names the check a refused delivery failed in its DETAIL.
   const char* detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
   bool not_verified = state.compare(0, 2, "28") == 0;
-  bool orgsync_refused = not_verified || state == "22023" || state == "22004";
+  bool orgsync_refused = not_verified || state == "22023" || state == "22004" || state == "55000";
   std::string reason = orgsync_refused && detail ? detail : not_verified ? "not_verified" : "";
   return refused(state, msg ? msg : "database error", reason);
 }

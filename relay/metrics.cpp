@@ -47,8 +47,8 @@ Metrics::Metrics()
   for (const char* s : {"200", "400", "401", "404", "405", "408", "413", "415", "431", "500", "503"}) requests_[s] = 0;
   for (const char* o : {"applied", "duplicate", "stale", "ignored", "invalid", "rejected", "failed"})
     deliveries_[o] = 0;
-  for (const char* r : {"bad_signature", "malformed_header", "timestamp", "unknown_endpoint", "too_large", "not_utf8",
-                        "unsupported_type", "malformed_request", "timeout"})
+  for (const char* r : {"bad_signature", "malformed_header", "timestamp", "unknown_endpoint", "extension_not_updated",
+                        "too_large", "not_utf8", "unsupported_type", "malformed_request", "timeout"})
     rejected_[r] = 0;
   batch_.bounds = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000};
   commit_.bounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -64,7 +64,8 @@ const char* rejection_label(const std::string& reason) {
   if (reason == "timestamp_too_old" || reason == "timestamp_too_new") return "timestamp";
   if (reason == "null_delivery") return "malformed_request";
   for (const char* same :
-       {"unknown_endpoint", "too_large", "not_utf8", "unsupported_type", "malformed_request", "timeout"})
+       {"unknown_endpoint", "extension_not_updated", "too_large", "not_utf8", "unsupported_type", "malformed_request",
+        "timeout"})
     if (reason == same) return same;
   return "other";
 }

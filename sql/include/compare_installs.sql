@@ -4,8 +4,9 @@
 --   schema_description (kind, name, detail): everything schema orgsync and
 --     the extension have, one row per object or column, detail as text.
 --   schema_rows (tbl, row): every row of orgsync's tables as jsonb, without
---     the columns that default to the time of writing (timestamptz with a
---     default), which differ between two databases by nature.
+--     the columns that hold the time of writing (timestamptz with a
+--     default, and when a key last verified a delivery), which differ
+--     between two databases by nature.
 --   pg_temp.schema_difference(fresh), pg_temp.rows_difference(fresh): the
 --     rows of those views that are here and not in `fresh` (the same view's
 --     rows in the fresh database, as jsonb), and the other way round.
@@ -141,7 +142,8 @@ BEGIN
     EXECUTE 'CREATE TEMP VIEW schema_rows (tbl, row) AS ' || (
         SELECT string_agg(format('SELECT %L::text, to_jsonb(t) - %L::text[] FROM %s t', c.relname,
                                  (SELECT coalesce(array_agg(a.attname), '{}') FROM pg_attribute a
-                                  WHERE a.attrelid = c.oid AND a.atthasdef AND a.atttypid = 'timestamptz'::regtype),
+                                  WHERE a.attrelid = c.oid AND a.atttypid = 'timestamptz'::regtype
+                                    AND (a.atthasdef OR (c.relname, a.attname) = ('secrets', 'last_verified_at'))),
                                  c.oid::regclass), ' UNION ALL ' ORDER BY c.relname)
         FROM pg_class c WHERE c.relnamespace = 'orgsync'::regnamespace AND c.relkind IN ('r', 'p'));
 END $$;

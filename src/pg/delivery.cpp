@@ -186,6 +186,7 @@ Keys require_endpoint_keys(text* endpoint) {
   if (keys.count == 0) {
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("orgsync: no signing secret for endpoint \"%s\"", text_to_cstring(endpoint)),
+                    errdetail_internal("unknown_endpoint"),
                     errhint("Add one with SELECT orgsync.add_secret('whsec_...', '%s').", text_to_cstring(endpoint))));
   }
   return keys;

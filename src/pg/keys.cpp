@@ -8,6 +8,7 @@ extern "C" {
 }
 
 #include "pg/boundary.hpp"
+#include "pg/extension.hpp"
 
 extern "C" {
 #include "access/xact.h"
@@ -87,6 +88,7 @@ const CachedEndpoint* find(const char* name) {
 // are any: endpoint names without keys are as many as callers care to make
 // up, and each would stay in this backend's memory until secrets change.
 Keys load(const char* name, text* endpoint) {
+  require_installed_version();  // the columns read here are the library's version's
   SPI_connect();
   uint64 rows = select_endpoint_keys(endpoint);
   if (rows == 0) {

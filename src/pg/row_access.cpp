@@ -9,6 +9,7 @@ extern "C" {
 }
 
 #include "pg/compat.hpp"
+#include "pg/extension.hpp"
 #include "pg/open_tables.hpp"
 
 namespace orgsync::pg {
@@ -105,6 +106,8 @@ RowAccess* begin_row_access(const char* function) {
   // The row-level API skips the executor's own checks for these.
   PreventCommandIfReadOnly(function);
   PreventCommandIfParallelMode(function);
+  // Every write goes through here, in the columns of the library's version.
+  require_installed_version();
   SubTransactionId subtransaction = GetCurrentSubTransactionId();
   if (kept.access == nullptr) {
     MemoryContext previous = MemoryContextSwitchTo(CurTransactionContext);
