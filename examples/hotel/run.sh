@@ -27,7 +27,7 @@ relay_log=$CLUSTER_DIR/relay.log
 relay/orgsync-relay --listen "127.0.0.1:$relay_port" \
   --database-url "host=$PGHOST port=$PGPORT user=hotel_relay dbname=$HOTEL_DATABASE" >"$relay_log" 2>&1 &
 relay_pid=$!
-trap 'kill "$relay_pid" 2>/dev/null; wait "$relay_pid" 2>/dev/null; "$test_dir/cluster.sh" stop "$CLUSTER_DIR" >/dev/null 2>&1 || true; rm -rf "$CLUSTER_DIR"' EXIT
+trap 'kill "$relay_pid" 2>/dev/null; wait "$relay_pid" 2>/dev/null; "$repo_dir/scripts/cluster.sh" remove "$CLUSTER_DIR" >/dev/null 2>&1 || true' EXIT
 for _ in $(seq 100); do
   grep -q 'listening on' "$relay_log" && break
   kill -0 "$relay_pid" 2>/dev/null || { cat "$relay_log"; exit 1; }

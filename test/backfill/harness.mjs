@@ -27,7 +27,7 @@ export class Cluster {
     for (let attempt = 1; ; attempt++) {
       this.port = Number(execFileSync('bash', [path.join(testDir, 'free-port.sh')]).toString().trim());
       try {
-        execFileSync('bash', [path.join(testDir, 'cluster.sh'), 'start', this.dir, String(this.port)], {
+        execFileSync('bash', [path.join(root, 'scripts/cluster.sh'), 'start', this.dir, String(this.port)], {
           stdio: 'ignore', env: { ...process.env, ORGSYNC_FSYNC: process.env.ORGSYNC_FSYNC ?? 'off' },
         });
         break;
@@ -49,7 +49,7 @@ export class Cluster {
 
   stop() {
     if (!this.dir) return;
-    try { execFileSync('bash', [path.join(testDir, 'cluster.sh'), 'stop', this.dir], { stdio: 'ignore' }); } catch { /* gone */ }
+    try { execFileSync('bash', [path.join(root, 'scripts/cluster.sh'), 'stop', this.dir], { stdio: 'ignore' }); } catch { /* gone */ }
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -89,19 +89,21 @@ export class Cluster {
 export const newSecret = () => 'whsec_' + randomBytes(24).toString('base64');
 export const newKey = () => 'sk_test_' + randomBytes(18).toString('hex');
 
-// Runs `orgsync-relay backfill` with `args`, CLERK_SECRET_KEY=`key`, as
-// `role`. Resolves to { code, signal, stdout, stderr } once it exits.
+// Runs `orgsync-relay backfill` with `args`, CLERK_SECRET_KEY=`key` and
+// `env`, as `role`; with --api-url `apiUrl` unless it is null. Resolves to { code, signal, stdout, stderr } once it exits.
 // `started(child)` sees the process as soon as it runs. terminal: under
 // script(1), so that stderr is a terminal (stdout and stderr then both come
 // in `stdout`).
-export function runBackfill({ cluster, database, apiUrl, key, args = [], role = BACKFILL_ROLE, started = null, terminal = false }) {
-  const argv = ['backfill', '--database-url', cluster.conninfo(database, role), '--api-url', apiUrl, ...args];
+export function runBackfill({ cluster, database, apiUrl, key, args = [], env = {}, role = BACKFILL_ROLE, started = null,
+                             terminal = false }) {
+  const argv = ['backfill', '--database-url', cluster.conninfo(database, role),
+                ...(apiUrl === null ? [] : ['--api-url', apiUrl]), ...args];
   const quote = (a) => `'${a.replace(/'/g, "'\\''")}'`;
   const [command, commandArgs] = terminal
     ? ['script', ['-qefc', [relayBin, ...argv].map(quote).join(' '), '/dev/null']]
     : [relayBin, argv];
   const child = spawn(command, commandArgs, {
-    env: { PATH: process.env.PATH, CLERK_SECRET_KEY: key },
+    env: { PATH: process.env.PATH, CLERK_SECRET_KEY: key, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };
