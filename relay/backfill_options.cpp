@@ -18,7 +18,8 @@ const char* kUsage =
     "\n"
     "  --database-url CONNINFO  libpq connection string or URI, for a role granted\n"
     "                           orgsync_backfill [default empty: the PG* variables]\n"
-    "  --api-url URL            Clerk's Backend API [https://api.clerk.com/v1]\n"
+    "  --api-url URL            Clerk's Backend API [$CLERK_API_URL/v1, else\n"
+    "                           https://api.clerk.com/v1]\n"
     "  --api-ca-file FILE       trust the CA certificates in FILE (PEM) instead of the\n"
     "                           system's; the certificate is verified all the same\n"
     "  --sweep                  then end the live rows Clerk no longer has (each one\n"
@@ -40,8 +41,25 @@ void usage_error(const std::string& what) {
   std::exit(2);
 }
 
+namespace {
+
+void set_api_url(Options& opt, const std::string& flag, const std::string& value) {
+  if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0)
+    usage_error("bad " + flag + ": expected https://HOST[:PORT][/PATH]");
+  opt.api_url = value;
+}
+
+}  // namespace
+
 Options parse_options(int argc, char** argv, int first) {
   Options opt;
+  // CLERK_API_URL is what Clerk's SDKs read for the API's address, without
+  // the version; --api-url, with it, wins.
+  if (const char* base = std::getenv("CLERK_API_URL"); base != nullptr && *base != '\0') {
+    std::string url = base;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    set_api_url(opt, "CLERK_API_URL", url + "/v1");
+  }
   auto apply = [&opt](const std::string& name, const std::string& value) {
     unsigned long long n;
     if (name == "sweep" || name == "resume") {
@@ -51,9 +69,7 @@ Options parse_options(int argc, char** argv, int first) {
       if (!problem.empty()) usage_error("bad --database-url: " + problem);
       opt.database_url = value;
     } else if (name == "api-url") {
-      if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0)
-        usage_error("bad --api-url: expected https://HOST[:PORT][/PATH]");
-      opt.api_url = value;
+      set_api_url(opt, "--api-url", value);
     } else if (name == "api-ca-file") {
       if (std::FILE* f = std::fopen(value.c_str(), "r")) {
         std::fclose(f);

@@ -1,6 +1,7 @@
-// `orgsync-relay backfill`'s settings, from flags only: the backfill runs as
-// a role of its own, so it reads none of the relay's environment. Clerk's
-// secret key is not among them: it comes from CLERK_SECRET_KEY alone.
+// `orgsync-relay backfill`'s settings, from flags and the variables Clerk's
+// SDKs read (CLERK_API_URL); the backfill runs as a role of its own, so it
+// reads none of the relay's environment. Clerk's secret key is not among
+// them: it comes from CLERK_SECRET_KEY alone.
 #pragma once
 
 #include <cstddef>
@@ -10,7 +11,7 @@ namespace relay::backfill {
 
 struct Options {
   std::string database_url;  // empty: libpq reads the PG* environment
-  std::string api_url = "https://api.clerk.com/v1";
+  std::string api_url = "https://api.clerk.com/v1";  // or $CLERK_API_URL/v1
   std::string api_ca_file;  // empty: the system's CA certificates
   bool sweep = false;
   bool resume = false;

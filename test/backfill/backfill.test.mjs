@@ -267,6 +267,25 @@ test('a wrong key: exit 3, one line, the key never printed, no run started', asy
   assert.deepEqual(await cluster.sql(database, 'SELECT * FROM orgsync.backfill_runs'), []);
 });
 
+test('CLERK_API_URL, the address Clerk\'s SDKs read, without the version; --api-url wins over it', async () => {
+  const instance = new ClerkInstance(7, { organizations: 2, users: 2, memberships: 2 });
+  const { api, key } = await standIn(instance);
+  const base = api.url.replace(/\/v1$/, '');
+  const database = await cluster.database();
+  const r = await runBackfill({ cluster, database, apiUrl: null, key, env: { CLERK_API_URL: `${base}/` } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`api_url=${base}/v1\\b`));
+  assertSame(instance, await readMirror(cluster, database), { exact: true });
+  const before = api.requests.length;
+  const overridden = await runBackfill({ cluster, database, apiUrl: api.url, key,
+                                         env: { CLERK_API_URL: 'http://127.0.0.1:9' } });
+  assert.equal(overridden.code, 0, overridden.stderr);
+  assert.ok(api.requests.length > before, 'the second run read the stand-in, not CLERK_API_URL');
+  const bad = await runBackfill({ cluster, database, apiUrl: null, key, env: { CLERK_API_URL: 'api.clerk.com' } });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad CLERK_API_URL: expected https:\/\/HOST/);
+});
+
 test('a key refused in the middle of a run: exit 3, and the run ends failed', async () => {
   const instance = new ClerkInstance(7, SIZES);
   const { api, key } = await standIn(instance);
