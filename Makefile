@@ -4,7 +4,7 @@
 #   make run        the main job: a local cluster with the extension, and the relay
 #   make demo       sample deliveries, into a database of their own in make run's cluster
 #   make test       every test, on throwaway clusters
-#   make bench      the benchmarks (figures in README)
+#   make bench      the benchmarks (figures in docs/performance.md)
 #   make deps-run, deps-demo, deps-test    install what each of those needs
 #                   (scripts/install-deps.sh; run, demo and test do it first)
 

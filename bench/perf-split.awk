@@ -37,7 +37,7 @@ function work(frame) {
   if (frame ~ /XLog|xlog|WALInsert|pg_comp_crc32c/) return "WAL records (XLogInsert)"
   if (frame ~ /canonical_jsonb|jsonb_from_canonical|read_container|read_string|read_number|jsonb_in|pg_parse_json|json_lex|pushJsonbValue|JsonbValueToJsonb|convertJsonb|uniqueifyJsonbObject|result_jsonb/)
     return "JSON: jsonb values built (data columns, result)"
-  if (frame ~ /nlohmann|simdjson|plan_event|parse_payload|plan_delivery|version_of|digest_of|_upsert|plan_membership|core::/)
+  if (frame ~ /plan_event|parse_payload|plan_delivery|version_of|digest_of|_upsert|plan_membership|core::/)
     return "JSON: orgsync's own parse, serialise, digest (src/core)"
   if (frame ~ /exc_page_fault/) return "page faults (the backend's first touch of shared buffers)"
   if (frame ~ /toast|pglz/) return "TOAST compression"

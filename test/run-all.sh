@@ -37,6 +37,7 @@ suite "pg_regress and isolation specs" regress
 suite "signatures against the official svix package" test/svix/run.sh
 suite "relay end to end" test/relay/run.sh
 suite "quick start: make run and make demo, refusals, secrets, restarts" test/quickstart/run.sh
+suite "README: every block of Getting started" test/readme/run.sh
 suite "pg_dump and pg_restore of a database using orgsync" test/dump/run.sh
 suite "convergence property (quick set)" test/property/run.sh
 suite "16 concurrent sessions" test/stress/run.sh

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's first command, end to end. scripts/run.sh (what `make run`
+# `make run`, end to end. scripts/run.sh (what `make run`
 # runs after building) brings up its cluster and the relay, in a run
 # directory the server's user cannot enter (as in a clone under /root); the
 # relay delivers as a role that is not a superuser; make run refuses to start
