@@ -56,6 +56,17 @@ SELECT pg_temp.mutated('organization.created', '{data,created_by}', '{}');
 SELECT pg_temp.mutated('organization.created', '{data,max_allowed_memberships}', '"ten"');
 SELECT pg_temp.mutated('organization.created', '{data,max_allowed_memberships}', '1.5');
 SELECT pg_temp.mutated('organization.created', '{data,max_allowed_memberships}', '99999999999');
+SELECT pg_temp.mutated('organization.created', '{data,max_allowed_memberships}', '10.0');
+-- a number is what numeric reads (as jsonb's ->> then ::int would): 1e2 is
+-- the integer 100 (sent as text: jsonb would write it 100 itself)
+BEGIN;
+SELECT orgsync.handle_event(orgsync.sign(:'secret', 'msg_exponent', b), b) ->> 'status' AS status
+FROM (SELECT '{"type": "organization.created", "object": "event", "timestamp": 1716883200000, "data": '
+             '{"id": "org_exponent", "object": "organization", "max_allowed_memberships": 1e2, '
+             '"created_at": 1716883200000, "updated_at": 1716883200000}}' AS b) d;
+SELECT max_allowed_memberships, data -> 'max_allowed_memberships' AS in_data
+FROM orgsync.organizations WHERE id = 'org_exponent';
+ROLLBACK;
 SELECT pg_temp.mutated('organization.created', '{data,created_at}', '"x"');
 SELECT pg_temp.mutated('organization.created', '{data,updated_at}', '"x"');
 SELECT pg_temp.mutated('organization.created', '{data,updated_at}', '-5');

@@ -11,9 +11,7 @@ extern "C" {
 #include "utils/fmgroids.h"
 }
 
-#ifndef ORGSYNC_VERSION
-#error "the Makefile defines ORGSYNC_VERSION, orgsync.control's default_version"
-#endif
+// ORGSYNC_VERSION: orgsync.control's default_version, defined by the Makefile.
 
 namespace orgsync::pg {
 namespace {

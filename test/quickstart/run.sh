@@ -130,7 +130,7 @@ check "the demo database: one delivery recorded per svix-id" \
 check "the organization holds the newer event's data, not the older one that came after" \
   "$(demo_db "SELECT o.data = (e.payload::jsonb -> 'data') FROM orgsync.organizations o JOIN orgsync.events e ON e.object_id = o.id AND e.type = 'organization.updated'")" t
 check "the user from user.created, the membership's other user as a placeholder" \
-  "$(demo_db "SELECT string_agg(source::text, ' ' ORDER BY source) FROM orgsync.users")" "event membership"
+  "$(demo_db "SELECT string_agg(source::text, ' ' ORDER BY source) FROM orgsync.users")" "event snapshot"
 check "the membership joins its organization and user" \
   "$(demo_db "SELECT count(*) FROM orgsync.memberships m JOIN orgsync.organizations o ON o.id = m.organization_id JOIN orgsync.users u ON u.id = m.user_id WHERE m.deleted_at IS NULL")" 1
 check "a second demo starts afresh" "$(scripts/demo.sh 2>&1 | tee -a "$out" | grep -cE '^200 .*"status": "(applied|stale|duplicate|ignored)"')" 6
