@@ -1,7 +1,8 @@
 -- Metadata is not orgsync's to judge: the app writes public and private
 -- metadata, and the signed-in user writes unsafe_metadata from the browser.
 -- Any valid JSON there is stored as jsonb stores it (numbers of any size and
--- precision, nesting as deep as Postgres takes) and never blocks a delivery.
+-- precision numeric takes, nesting as deep as Postgres takes) and never
+-- blocks a delivery; what jsonb cannot take is no data of Clerk's.
 \set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
 SELECT orgsync.add_secret(:'secret');
 CREATE FUNCTION pg_temp.deliver(id text, body text) RETURNS text LANGUAGE plpgsql AS $$
@@ -44,5 +45,13 @@ SELECT count(*) AS refused_recorded FROM orgsync.events WHERE id IN ('msg_meta_4
 SELECT count(*) AS refused_applied FROM orgsync.users WHERE id = 'user_deep';
 -- the same text as jsonb: Postgres's own limit
 SELECT pg_temp.deliver('x', (repeat('[', 100000) || repeat(']', 100000))::jsonb::text) AS jsonb_in;
+
+-- A number beyond numeric's range (131,072 digits before the point) is one
+-- no jsonb stores, whatever the server's settings: the delivery is kept as
+-- invalid, its body as it came, and nothing of it is applied.
+SELECT pg_temp.deliver('msg_meta_6', '{"type": "user.updated", "timestamp": 1716883500000, "data": {"id": "user_huge", '
+                       || '"object": "user", "updated_at": 1716883500000, "unsafe_metadata": {"n": 1e131072}}}');
+SELECT status, error, length(payload) AS payload_length FROM orgsync.events WHERE id = 'msg_meta_6';
+SELECT count(*) AS huge_applied FROM orgsync.users WHERE id = 'user_huge';
 
 TRUNCATE orgsync.users, orgsync.events, orgsync.secrets;

@@ -63,6 +63,11 @@ EventPlan plan_event(std::string_view body, const PlanOptions& options) {
     plan.disposition = Disposition::invalid;
     plan.error = error.what();
     plan.writes.clear();
+  } catch (const BeyondJsonb& error) {
+    // No retry makes such a body storable as jsonb: kept, as text, as invalid.
+    plan.disposition = Disposition::invalid;
+    plan.error = error.what();
+    plan.writes.clear();
   }
   return plan;
 }

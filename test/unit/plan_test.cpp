@@ -522,6 +522,15 @@ TEST(PlanInvalid, NumbersOrgsyncDoesNotReadAreKeptExactly) {
                                               R"(,"public_metadata":{"n":123456789012345678901234567890,"p":1.50}})");
 }
 
+TEST(PlanInvalid, ANumberJsonbCannotHoldIsInvalid) {
+  // numeric holds 131,072 digits before the point: one more, even in
+  // metadata orgsync does not read, and no jsonb can store the data.
+  EventPlan p = plan(R"({"type":"organization.created","timestamp":1716883200,"data":{"id":"org_1",)"
+                     R"("public_metadata":{"n":1e131072}}})");
+  EXPECT_TRUE(IsInvalid(p, "a JSON number is beyond the range of numeric"));
+  EXPECT_TRUE(p.writes.empty());
+}
+
 TEST(PlanInvalid, DeepNestingIsNotTheCoresToRefuse) {
   // Postgres refuses nesting deeper than it stores; the core plans it.
   constexpr size_t kDepth = 100'000;
