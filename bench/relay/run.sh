@@ -17,7 +17,7 @@
 #
 #   bench/relay/run.sh      Markdown on stdout, details in bench/results/relay.txt
 #
-# Needs wrk (installed here with apt-get when missing), relay/orgsync-relay
+# Needs wrk (make deps-bench), relay/orgsync-relay
 # (built here when missing), the extension installed (make install) and
 # test/node_modules (cd test && npm ci). Starts its own cluster (fsync on)
 # unless bench/run.sh passes one (PG* variables and BENCH_RESULTS set).
@@ -40,10 +40,7 @@ MOST_CONNECTIONS=$(tr ' ' '\n' <<<"$CONNECTIONS" | sort -n | tail -1)
 die() { log "$*"; exit 1; }
 q() { local db=$1; shift; val -d "$db" "$@"; }
 
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
-fi
+command -v wrk >/dev/null || die "wrk is missing (make deps-bench installs it)"
 [ -x relay/orgsync-relay ] || make -C relay >/dev/null
 [ -f "$(pg_config --sharedir)/extension/orgsync.control" ] || die "orgsync is not installed (make install)"
 [ -d test/node_modules/svix ] && [ -d test/node_modules/pg ] || die "test/node_modules is missing (cd test && npm ci)"
