@@ -69,7 +69,8 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   # Packages install their services, but start none of them here (nginx
   # would take port 80): the usual policy-rc.d, for this install only.
-  policy=/usr/sbin/policy-rc.d
+  # (ORGSYNC_POLICY_RC_D: another path, for test/build's stand-ins.)
+  policy=${ORGSYNC_POLICY_RC_D:-/usr/sbin/policy-rc.d}
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
     trap 'rm -f "$policy"' EXIT

@@ -84,19 +84,23 @@ exit \$status
 EOF
 logger() { printf '#!/bin/bash\necho "%s $*" >>"%s"\n' "$1" "$log" >"$work/bin/$1"; }
 logger apt-get
+# apt-get also notes whether services may start while it installs.
+printf 'test -x "%s" && ! "%s" || echo "apt-get: services start" >>"%s"\n' \
+  "$work/policy-rc.d" "$work/policy-rc.d" "$log" >>"$work/bin/apt-get"
 logger sudo
 logger npm
 printf '#!/bin/bash\necho "${STUB_UID:-0}"\n' >"$work/bin/id"
 printf '#!/bin/bash\nexit 0\n' >"$work/bin/node"
 chmod +x "$work/bin/"*
 # Only the stand-ins and the plain tools the script uses: no Node, no apt.
-for tool in bash dirname awk grep sed cat; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
+for tool in bash sh dirname awk grep sed cat chmod rm test; do ln -s "$(command -v "$tool")" "$work/bin/$tool"; done
 every_package=$(sed -n '/^run_packages=(/,/^)/p; /^node_packages=/p; /^test_packages=(/,/^)/p' scripts/install-deps.sh |
   sed 's/#.*//; s/.*=(//; s/)//' | tr ' ' '\n' | grep -v '^$' | sort)
 deps() { # deps JOB [env...]: runs the copy with the stand-ins; prints its exit status
   : >"$log"
   local code=0
-  env PATH="$work/bin" "${@:2}" "$work/repo/scripts/install-deps.sh" "$1" >"$work/out" 2>&1 || code=$?
+  env PATH="$work/bin" ORGSYNC_POLICY_RC_D="$work/policy-rc.d" "${@:2}" "$work/repo/scripts/install-deps.sh" "$1" \
+    >"$work/out" 2>&1 || code=$?
   echo "$code"
 }
 installs() { sed -n 's/^apt-get install -y -qq --no-install-recommends //p' "$log" | tr ' ' '\n' | sort | tr '\n' ' '; }
@@ -107,6 +111,8 @@ check "and it takes no package manager's time" "$(cat "$work/out")" ""
 grep -vxE 'postgresql-server-dev-15|libgtest-dev|nodejs|npm' <<<"$every_package" >"$work/installed"
 check "make run's job, as root: apt-get without sudo" "$(deps run) $(grep -c '^sudo' "$log")" "0 0"
 check "installs only what make run runs of what is missing" "$(installs)" "postgresql-server-dev-15 "
+check "starting no service while it installs, and leaving no policy-rc.d behind" \
+  "$(grep -c 'services start' "$log") $(test -e "$work/policy-rc.d" && echo left || echo gone)" "0 gone"
 rm "$work/bin/node" "$work/bin/npm"
 check "make demo's: Node.js and npm" "$(deps demo) $(installs)" "0 nodejs npm "
 check "make test's: all that is missing" "$(deps test) $(installs)" "0 libgtest-dev nodejs npm postgresql-server-dev-15 "
