@@ -138,6 +138,19 @@ sizes=$(for t in users memberships organizations invitations domains; do
   q -d bench_empty -F ' | ' -c "SELECT '$t', to_char(count(*), 'FM9,999,999'), pg_size_pretty(pg_total_relation_size('orgsync.$t')) FROM orgsync.$t"
 done)
 
+# ---- 1b. the same into another empty database, on a server in service ---------------
+# The first run made the server's WAL segments (16 MB of zeros written for
+# each, in the backend) and its backend touched shared memory for the first
+# time. After a checkpoint the segments are recycled, as on a server that
+# has been running; the second run pays neither.
+log "again, into another empty database"
+q -c "CHECKPOINT"
+fresh_database bench_warm
+PERF=0 backfill warm bench_warm
+warm_wall=$wall warm_relay=$relay_cpu warm_backend=$backend_cpu warm_node=$node_cpu
+warm_applied=$(column_total 3 "$work/warm.out")
+q -d postgres -c "DROP DATABASE bench_warm"
+
 # ---- 2. the feed alone: every page fetched with curl --------------------------------
 log "the same pages with curl alone"
 mkdir -p "$work/pages"
@@ -187,6 +200,23 @@ for kind in organizations users memberships; do
   sql_wall=$(calc "$sql_wall + $wall")
   sql_rows+="| $kind | $objects | $(round1 "$wall") | $(rate "$objects" "$wall") | $(rate "$(calc "$cpu * 1000000")" "$objects") | $(rate "$wal" "$objects") |"$'\n'
 done
+
+# The memberships again, into another database, while curl fetches the
+# stand-in's pages over and over beside them: what sharing the machine's two
+# cores with the feed does to the backend's CPU per object.
+fresh_database bench_busy
+run_id=$(q -d bench_busy -c "SELECT orgsync.backfill_start(false)")
+for kind in organizations users; do sed "s/backfill_page([0-9]*,/backfill_page($run_id,/" "$work/apply-$kind.sql" |
+  q -d bench_busy -f - >/dev/null; done
+(while :; do curl -sS -H "Authorization: Bearer $KEY" -K <(grep '^url' "$work/curl.conf") >/dev/null; done) &
+feed_pid=$!
+started=$(date +%s.%N)
+read -r cpu _ < <(sed "s/backfill_page([0-9]*,/backfill_page($run_id,/" "$work/apply-memberships.sql" | q -d bench_busy -F ' ' -f -)
+wall=$(calc "$(date +%s.%N) - $started")
+kill "$feed_pid" 2>/dev/null; wait "$feed_pid" 2>/dev/null || true
+objects=$(q -d bench_busy -c "SELECT read FROM orgsync.backfill_progress WHERE kind = 'memberships'")
+sql_rows+="| memberships, with curl fetching the stand-in's pages beside | $objects | $(round1 "$wall") | $(rate "$objects" "$wall") | $(rate "$(calc "$cpu * 1000000")" "$objects") | |"$'\n'
+q -d postgres -c "DROP DATABASE bench_busy"
 
 # ---- 3b. where a page's time goes in the backend: a call-graph profile ---------------
 # The first 20 pages of users and of memberships applied again into an empty
@@ -245,7 +275,7 @@ sweep_stale=$(column_total 4 "$work/sweep.out")
 {
   echo "== backfill into an empty database"
   cat "$work/empty.out"
-  grep -v '^event=backfill_page' "$work/empty.log" | head -20
+  grep -v ' event=backfill_page ' "$work/empty.log" | head -20 || true  # the log's other lines: the run, retries
   echo "== pg_stat_statements (calls | total s | mean ms | max ms), first run"
   echo "$pg_stats"
   echo "== second run, --sweep"
@@ -288,7 +318,8 @@ $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share it: single runs can be off by
 
 | | seconds | objects | objects/s |
 |---|---:|---:|---:|
-| backfill into an empty database (applied) | $(round1 "$empty_wall") | $empty_applied | **$objects_s** |
+| backfill into an empty database, the server's first run (applied) | $(round1 "$empty_wall") | $empty_applied | **$objects_s** |
+| again into another empty database, after a checkpoint (WAL segments recycled) | $(round1 "$warm_wall") | $warm_applied | **$(rate "$warm_applied" "$warm_wall")** |
 | the stand-in's pages of organizations, users and memberships with curl alone (no Postgres) | $(round1 "$curl_wall") | $sql_objects | $(rate "$sql_objects" "$curl_wall") |
 | the same pages applied with psql alone (no HTTP), organizations, users and memberships | $(round1 "$sql_wall") | $sql_objects | $(rate "$sql_objects" "$sql_wall") |
 | backfill --sweep over the full database (all stale) | $(round1 "$sweep_wall") | $sweep_read read, $sweep_stale stale | $(rate "$sweep_read" "$sweep_wall") |
@@ -309,6 +340,7 @@ CPU seconds during each backfill (wall time: $(round1 "$empty_wall") s and $(rou
 | | stand-in (node) | backfill (orgsync-relay) | Postgres backend |
 |---|---:|---:|---:|
 | into an empty database | $(round1 "$empty_node") | $(round1 "$empty_relay") | $(round1 "$empty_backend") |
+| again, after a checkpoint | $(round1 "$warm_node") | $(round1 "$warm_relay") | $(round1 "$warm_backend") |
 | --sweep over the full database | $(round1 "$sweep_node") | $(round1 "$sweep_relay") | $(round1 "$sweep_backend") |
 
 The first run's summary (per kind; time is the kind's listing):
