@@ -21,9 +21,9 @@ function step(chain,    i) {
       return "set-up per call: executor state, opening tables and indexes"
     if ($i ~ /orgsync::pg::select_endpoint_keys/) return "SELECT key FROM secrets (SQL, once per backend)"
     if ($i ~ /orgsync::pg::delivery_recorded/) return "already recorded? (a primary key lookup)"
-    if ($i ~ /orgsync::pg::apply_statement/) return "merge: mirror rows looked up, locked, inserted, updated"
-    # record_delivery ends in a tail call: its insert_row appears called from process_delivery.
-    if ($i ~ /orgsync::pg::record_delivery/ || ($i ~ /orgsync::pg::insert_row/ && $(i + 1) ~ /process_delivery|apply_and_record/))
+    if ($i ~ /orgsync::pg::(merge_plan|apply_writes?)([(+ ]|$)/) return "merge: mirror rows looked up, locked, inserted, updated"
+    # record_delivery may end in a tail call: its insert_row then appears called from apply_delivery.
+    if ($i ~ /orgsync::pg::record_delivery/ || ($i ~ /orgsync::pg::insert_row/ && $(i + 1) ~ /apply_delivery/))
       return "record the delivery (events row)"
   }
   if (chain ~ /verify|hmac_sha256|libcrypto/) return "verify (HMAC-SHA256)"
