@@ -710,14 +710,18 @@ CREATE PROCEDURE prune_events(older_than interval, include_invalid boolean DEFAU
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    kept interval := interval '27 hours' + pg_catalog.current_setting('orgsync.timestamp_tolerance')::interval;
+    -- The setting exists once the library is loaded, which nothing here does
+    -- (cron's session calls no other function): unset, it has the library's
+    -- default, 300 seconds.
+    kept interval := interval '28 hours'
+        + coalesce(pg_catalog.current_setting('orgsync.timestamp_tolerance', true), '300')::interval;
     cutoff timestamptz;
     batch_rows bigint;
     batch_bytes bigint;
 BEGIN
     IF older_than IS NULL OR older_than < kept THEN
         RAISE EXCEPTION 'orgsync: older_than must be at least %', kept USING ERRCODE = '22023',
-            DETAIL = 'Svix retries a delivery for about 27 hours; a delivery id is kept that long plus the timestamp tolerance, to recognise a redelivery.';
+            DETAIL = 'Svix retries a delivery for up to 27 h 35 min; a delivery id is kept 28 hours plus the timestamp tolerance, to recognise a redelivery.';
     END IF;
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'orgsync: batch_size must be positive' USING ERRCODE = '22023';
