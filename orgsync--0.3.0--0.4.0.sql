@@ -49,6 +49,35 @@ ALTER TABLE invitations
     ADD COLUMN deleted_at timestamptz;
 UPDATE invitations i SET deleted_at = o.deleted_at
 FROM organizations o WHERE o.id = i.organization_id AND o.deleted_at IS NOT NULL;
+-- The new columns of rows 0.3.0 wrote, read from their stored data as the
+-- library reads a delivery (a value of another JSON type reads as NULL): a
+-- user banned before the update must not pass is_member until Clerk next
+-- sends it, and a backfill would keep the row as it is (same version, same
+-- content).
+UPDATE users SET
+    primary_phone = (SELECT p ->> 'phone_number'
+                     FROM jsonb_array_elements(CASE WHEN jsonb_typeof(data -> 'phone_numbers') = 'array'
+                                                    THEN data -> 'phone_numbers' END) p
+                     WHERE p -> 'id' = data -> 'primary_phone_number_id'
+                       AND jsonb_typeof(p -> 'phone_number') = 'string' LIMIT 1),
+    banned = CASE WHEN jsonb_typeof(data -> 'banned') = 'boolean' THEN (data -> 'banned')::boolean END,
+    locked = CASE WHEN jsonb_typeof(data -> 'locked') = 'boolean' THEN (data -> 'locked')::boolean END,
+    last_sign_in_at = CASE WHEN data ->> 'last_sign_in_at' ~ '^[0-9]{1,15}$' AND jsonb_typeof(data -> 'last_sign_in_at') = 'number'
+                           THEN timestamptz 'epoch' + (data ->> 'last_sign_in_at')::bigint * interval '1 millisecond' END
+WHERE source = 'event' AND data IS NOT NULL;
+-- a member's public data: its identifier is a phone number when it starts with +
+UPDATE users SET
+    primary_phone = CASE WHEN jsonb_typeof(data -> 'identifier') = 'string' AND data ->> 'identifier' LIKE '+%'
+                          AND data ->> 'identifier' NOT LIKE '%@%' THEN data ->> 'identifier' END,
+    banned = CASE WHEN jsonb_typeof(data -> 'banned') = 'boolean' THEN (data -> 'banned')::boolean END
+WHERE source = 'snapshot' AND data IS NOT NULL;
+UPDATE memberships SET role_name = CASE WHEN jsonb_typeof(data -> 'role_name') = 'string' THEN data ->> 'role_name' END
+WHERE data IS NOT NULL;
+UPDATE invitations SET
+    role_name = CASE WHEN jsonb_typeof(data -> 'role_name') = 'string' THEN data ->> 'role_name' END,
+    inviter_id = CASE WHEN jsonb_typeof(data -> 'inviter_id') = 'string' THEN data ->> 'inviter_id' END,
+    user_id = CASE WHEN jsonb_typeof(data -> 'user_id') = 'string' THEN data ->> 'user_id' END
+WHERE data IS NOT NULL;
 UPDATE invitations SET data = data - 'url' WHERE data ? 'url';
 -- accepted, revoked and expired are final: rank 2, above any pending copy.
 UPDATE invitations SET sync_version[1] = 2

@@ -11,6 +11,8 @@ SET client_min_messages = warning;
 DROP DATABASE IF EXISTS regress_orgsync_fresh;
 DROP DATABASE IF EXISTS regress_orgsync_upgrade;
 DROP DATABASE IF EXISTS regress_orgsync_from_030;
+DROP DATABASE IF EXISTS regress_orgsync_data_030;
+CREATE DATABASE regress_orgsync_data_030;
 CREATE DATABASE regress_orgsync_fresh;
 CREATE DATABASE regress_orgsync_upgrade;
 CREATE DATABASE regress_orgsync_from_030;
@@ -21,6 +23,7 @@ RESET client_min_messages;
 \set user_created `cat test/fixtures/clerk/user.created.json`
 \set membership_created `cat test/fixtures/clerk/organizationMembership.created.json`
 \set invitation_created `cat test/fixtures/clerk/organizationInvitation.created.json`
+\set invitation_accepted `cat test/fixtures/clerk/organizationInvitation.accepted.json`
 \set session_created `cat test/fixtures/clerk/session.created.json`
 
 -- The fresh install: its schema, and the rows a sample of deliveries leaves.
@@ -138,7 +141,56 @@ SELECT orgsync.add_secret(:'secret');
 SELECT r ->> 'status' AS status FROM pg_temp.deliver(:'secret', :'sample') WITH ORDINALITY AS t(r, n) ORDER BY n;
 SELECT * FROM pg_temp.rows_difference(:'fresh_rows');
 
+
+-- Updated from 0.3.0 with rows in it: the columns 0.4.0 adds are read from
+-- each row's stored data, as the library reads the same object (a user banned
+-- before the update must not pass is_member). The rows as 0.3.0 wrote them:
+\c regress_orgsync_data_030
+CREATE EXTENSION orgsync VERSION '0.3.0';
+SELECT (:'user_created'::jsonb -> 'data') || '{"banned": true, "locked": true, "last_sign_in_at": 1716883300000,
+        "primary_phone_number_id": "idn_p", "phone_numbers": [{"id": "idn_x", "phone_number": "+15550001"},
+                                                            {"id": "idn_p", "phone_number": "+15550002"}]}' AS user_data \gset
+SELECT jsonb_set(jsonb_set(:'membership_created'::jsonb -> 'data', '{public_user_data,identifier}', '"+15550003"'),
+                 '{public_user_data,banned}', 'true') AS membership_data \gset
+SELECT (:'invitation_created'::jsonb -> 'data') || '{"inviter_id": "user_inviter"}' AS invitation_data \gset
+SELECT (:'invitation_accepted'::jsonb -> 'data') || '{"id": "orginv_accepted"}' AS accepted_data \gset
+INSERT INTO orgsync.users (id, data, source, sync_version) VALUES
+    (:'user_data'::jsonb ->> 'id', :'user_data', 'event', '{1,1716883200000,1716883200000,1}'),
+    (:'membership_data'::jsonb #>> '{public_user_data,user_id}', :'membership_data'::jsonb -> 'public_user_data',
+     'membership', '{0,1716883200000,1716883200000,2}');
+INSERT INTO orgsync.memberships (id, organization_id, user_id, role, data, sync_version)
+SELECT d ->> 'id', d #>> '{organization,id}', d #>> '{public_user_data,user_id}', d ->> 'role', d,
+       '{1,1716883200000,1716883200000,3}'
+FROM (SELECT :'membership_data'::jsonb AS d) m;
+INSERT INTO orgsync.invitations (id, organization_id, email_address, role, status, data, sync_version)
+SELECT d ->> 'id', d ->> 'organization_id', d ->> 'email_address', d ->> 'role', d ->> 'status', d,
+       ARRAY[1, (d ->> 'updated_at')::bigint, (d ->> 'updated_at')::bigint, 4]
+FROM (VALUES (:'invitation_data'::jsonb), (:'accepted_data'::jsonb)) AS i(d);
+ALTER EXTENSION orgsync UPDATE;
+CREATE TEMP VIEW new_columns (tbl, id, added) AS
+SELECT 'invitations', id, jsonb_build_object('role_name', role_name, 'inviter_id', inviter_id, 'user_id', user_id)
+FROM orgsync.invitations
+UNION ALL SELECT 'memberships', id, jsonb_build_object('role_name', role_name) FROM orgsync.memberships
+UNION ALL SELECT 'users', id, jsonb_build_object('primary_phone', primary_phone, 'banned', banned, 'locked', locked,
+                                                 'last_sign_in_at', last_sign_in_at)
+FROM orgsync.users;
+SELECT * FROM new_columns ORDER BY tbl, id;
+SELECT jsonb_agg(n) AS upgraded FROM new_columns n \gset
+-- the library writes the same values from the same objects
+TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.invitations;
+SELECT orgsync.apply_event(jsonb_build_object('type', t, 'object', 'event', 'timestamp', 1716883200000, 'data', d))
+       ->> 'status' AS status
+FROM (VALUES (1, 'user.created', :'user_data'::jsonb), (2, 'organizationMembership.created', :'membership_data'),
+             (3, 'organizationInvitation.created', :'invitation_data'),
+             (4, 'organizationInvitation.accepted', :'accepted_data')) AS e(n, t, d)
+ORDER BY n;
+(TABLE new_columns EXCEPT SELECT * FROM jsonb_to_recordset(:'upgraded') AS u(tbl text, id text, added jsonb))
+UNION ALL
+(SELECT * FROM jsonb_to_recordset(:'upgraded') AS u(tbl text, id text, added jsonb) EXCEPT TABLE new_columns)
+ORDER BY 1, 2;
+
 \c :regress_db
 DROP DATABASE regress_orgsync_fresh;
 DROP DATABASE regress_orgsync_upgrade;
 DROP DATABASE regress_orgsync_from_030;
+DROP DATABASE regress_orgsync_data_030;
