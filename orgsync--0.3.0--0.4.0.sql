@@ -187,8 +187,11 @@ LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync
 ROWS 500;
 
 -- An object Clerk says is gone, ended as its deletion event would end it
--- (an organization's memberships, invitations and domains with it).
-CREATE FUNCTION apply_deletion(kind text, id text, deleted_at timestamptz)
+-- (an organization's memberships, invitations and domains with it):
+-- 'applied', or 'stale' if it was already deleted then. With if_version,
+-- only a live row at exactly that sync_version is ended ('changed': it was
+-- written since; 'gone': not live), checked in the writers' turn.
+CREATE FUNCTION apply_deletion(kind text, id text, deleted_at timestamptz, if_version bigint[] DEFAULT NULL)
 RETURNS text
 AS 'MODULE_PATHNAME', 'orgsync_apply_deletion'
 LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, orgsync;
@@ -290,6 +293,32 @@ BEGIN
     RETURN jsonb_build_object('read', counts.read, 'applied', counts.applied, 'stale', counts.stale);
 END $$;
 
+-- The table a sweep of `kind` reads, once the run sweeps and has read that
+-- kind's listing to its end: a row missing from an incomplete listing is not
+-- a deletion.
+CREATE FUNCTION backfill_sweep_table(run_id bigint, kind text)
+RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, orgsync
+AS $$
+DECLARE
+    run orgsync.backfill_runs := orgsync.backfill_open_run(run_id);
+BEGIN
+    IF NOT run.sweep THEN
+        RAISE EXCEPTION 'orgsync: backfill run % does not sweep', run_id USING ERRCODE = '55000';
+    END IF;
+    IF kind IS NULL OR kind NOT IN ('organizations', 'users', 'memberships', 'domains', 'roles', 'permissions') THEN
+        RAISE EXCEPTION 'orgsync: no sweep for kind "%"', kind USING ERRCODE = '22023',
+            HINT = 'The kinds swept are organizations, users, memberships, domains, roles and permissions.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM orgsync.backfill_progress g
+                   WHERE g.run_id = backfill_sweep_table.run_id AND g.kind = backfill_sweep_table.kind
+                     AND g.listed_at IS NOT NULL) THEN
+        RAISE EXCEPTION 'orgsync: the % listing of run % is not complete', kind, run_id USING ERRCODE = '55000',
+            DETAIL = 'A row missing from an incomplete listing is not a deletion.';
+    END IF;
+    RETURN kind;
+END $$;
+
 -- The sweep's candidates of `kind`: live rows the run's complete listing did
 -- not contain, with the version they have now. Each must be confirmed gone
 -- by Clerk before backfill_tombstone ends it.
@@ -297,24 +326,7 @@ CREATE FUNCTION backfill_candidates(run_id bigint, kind text)
 RETURNS TABLE (id text, organization_id text, user_id text, sync_version bigint[])
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, orgsync
 AS $$
-DECLARE
-    run orgsync.backfill_runs := orgsync.backfill_open_run(run_id);
-    tables constant jsonb := '{"organizations": "organizations", "users": "users", "memberships": "memberships",
-                               "domains": "domains", "roles": "roles", "permissions": "permissions"}';
 BEGIN
-    IF NOT run.sweep THEN
-        RAISE EXCEPTION 'orgsync: backfill run % does not sweep', run_id USING ERRCODE = '55000';
-    END IF;
-    IF tables ->> kind IS NULL THEN
-        RAISE EXCEPTION 'orgsync: no sweep for kind "%"', kind USING ERRCODE = '22023',
-            HINT = 'The kinds swept are organizations, users, memberships, domains, roles and permissions.';
-    END IF;
-    IF NOT EXISTS (SELECT FROM orgsync.backfill_progress g
-                   WHERE g.run_id = backfill_candidates.run_id AND g.kind = backfill_candidates.kind
-                     AND g.listed_at IS NOT NULL) THEN
-        RAISE EXCEPTION 'orgsync: the % listing of run % is not complete', kind, run_id USING ERRCODE = '55000',
-            DETAIL = 'A row missing from an incomplete listing is not a deletion.';
-    END IF;
     RETURN QUERY EXECUTE format(
         'SELECT t.id, %s, %s, t.sync_version FROM orgsync.%I t
          WHERE t.deleted_at IS NULL
@@ -322,45 +334,43 @@ BEGIN
          ORDER BY t.id',
         CASE WHEN kind IN ('memberships', 'domains') THEN 't.organization_id' ELSE 'NULL::text' END,
         CASE WHEN kind = 'memberships' THEN 't.user_id' ELSE 'NULL::text' END,
-        tables ->> kind)
+        orgsync.backfill_sweep_table(run_id, kind))
     USING run_id, kind;
 END $$;
 
 -- Ends a candidate Clerk confirmed gone, unless the row changed since it was
 -- listed as one (a webhook wrote it meanwhile): 'tombstoned', 'changed', or
--- 'gone' (already ended).
+-- 'gone' (already ended). apply_deletion checks the version in the writers'
+-- turn: locking the row here first could deadlock with a batch.
 CREATE FUNCTION backfill_tombstone(run_id bigint, kind text, id text, seen_version bigint[])
 RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orgsync
 AS $$
 DECLARE
-    run orgsync.backfill_runs := orgsync.backfill_open_run(run_id);
-    current record;
+    outcome text;
 BEGIN
-    IF kind NOT IN ('organizations', 'users', 'memberships', 'domains', 'roles', 'permissions') THEN
-        RAISE EXCEPTION 'orgsync: no sweep for kind "%"', kind USING ERRCODE = '22023';
+    PERFORM orgsync.backfill_sweep_table(run_id, kind);
+    IF seen_version IS NULL THEN
+        RAISE EXCEPTION 'orgsync: seen_version must not be NULL' USING ERRCODE = '22004';
     END IF;
-    EXECUTE format('SELECT t.sync_version, t.deleted_at FROM orgsync.%I t WHERE t.id = $1 FOR UPDATE', kind)
-    INTO current USING id;
-    IF current IS NULL OR current.deleted_at IS NOT NULL THEN
-        RETURN 'gone';
+    outcome := orgsync.apply_deletion(kind, id, pg_catalog.now(), seen_version);
+    IF outcome <> 'applied' THEN
+        RETURN CASE outcome WHEN 'stale' THEN 'gone' ELSE outcome END;
     END IF;
-    IF current.sync_version IS DISTINCT FROM seen_version THEN
-        RETURN 'changed';
-    END IF;
-    PERFORM orgsync.apply_deletion(kind, id, now());
-    UPDATE orgsync.backfill_progress g SET tombstoned = g.tombstoned + 1, updated_at = now()
+    UPDATE orgsync.backfill_progress g SET tombstoned = g.tombstoned + 1, updated_at = pg_catalog.now()
     WHERE g.run_id = backfill_tombstone.run_id AND g.kind = backfill_tombstone.kind;
     RETURN 'tombstoned';
 END $$;
 
 CREATE FUNCTION backfill_swept(run_id bigint, kind text)
 RETURNS void
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, orgsync
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, orgsync
 AS $$
-    UPDATE orgsync.backfill_progress g SET swept_at = now(), updated_at = now()
-    WHERE g.run_id = backfill_swept.run_id AND g.kind = backfill_swept.kind
-$$;
+BEGIN
+    PERFORM orgsync.backfill_sweep_table(run_id, kind);
+    UPDATE orgsync.backfill_progress g SET swept_at = pg_catalog.now(), updated_at = pg_catalog.now()
+    WHERE g.run_id = backfill_swept.run_id AND g.kind = backfill_swept.kind;
+END $$;
 
 CREATE FUNCTION backfill_finish(run_id bigint, outcome text DEFAULT 'complete')
 RETURNS void
@@ -383,12 +393,15 @@ BEGIN
     END IF;
 END $$;
 COMMENT ON ROLE orgsync_backfill IS 'orgsync: may backfill the mirror from Clerk''s Backend API';
-REVOKE ALL ON FUNCTION apply_listing(text, text), apply_deletion(text, text, timestamptz),
-    backfill_start(boolean), backfill_open_run(bigint),
+REVOKE ALL ON FUNCTION apply_listing(text, text), apply_deletion(text, text, timestamptz, bigint[]),
+    backfill_start(boolean), backfill_open_run(bigint), backfill_sweep_table(bigint, text),
     backfill_page(bigint, text, text, jsonb, bigint, boolean), backfill_candidates(bigint, text),
     backfill_tombstone(bigint, text, text, bigint[]), backfill_swept(bigint, text),
     backfill_finish(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION apply_listing(text, text), apply_deletion(text, text, timestamptz),
+-- apply_deletion is not granted: it ends any object unchecked, and a
+-- tombstone is final. backfill_tombstone calls it, as the owner, only for a
+-- candidate of a complete listing at the version the sweep saw.
+GRANT EXECUTE ON FUNCTION apply_listing(text, text),
     backfill_start(boolean), backfill_page(bigint, text, text, jsonb, bigint, boolean),
     backfill_candidates(bigint, text), backfill_tombstone(bigint, text, text, bigint[]),
     backfill_swept(bigint, text), backfill_finish(bigint, text) TO orgsync_backfill;

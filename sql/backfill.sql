@@ -52,6 +52,8 @@ SELECT pg_temp.try($$SELECT count(*) FROM orgsync.backfill_seen$$);
 SELECT pg_temp.try($$SELECT count(*) FROM orgsync.events$$);
 SELECT pg_temp.try($$SELECT orgsync.apply_event('{}')$$);
 SELECT pg_temp.try($$SELECT orgsync.handle_event('{}', '{}')$$);
+-- nor end an object without the sweep's checks (a tombstone is final)
+SELECT pg_temp.try($$SELECT orgsync.apply_deletion('organizations', 'org_a', now())$$);
 RESET ROLE;
 SELECT id, name, source FROM orgsync.organizations ORDER BY id;
 SELECT id, first_name, source FROM orgsync.users ORDER BY id;
@@ -63,6 +65,11 @@ SELECT orgsync.apply_event('{"type": "organization.created", "timestamp": 171688
 SET ROLE regress_backfill;
 SELECT pg_temp.try(format('SELECT count(*) FROM orgsync.backfill_candidates(%s, %L)', :run, 'domains'));
 SELECT pg_temp.try(format('SELECT count(*) FROM orgsync.backfill_candidates(%s, %L)', :run, 'invitations'));
+-- nor tombstones before the listing is complete, nor of another kind
+SELECT pg_temp.try(format('SELECT orgsync.backfill_tombstone(%s, %L, %L, %L)', :run, 'domains', 'dmn_1', '{1,1,1,1}'));
+SELECT pg_temp.try(format('SELECT orgsync.backfill_tombstone(%s, %L, %L, %L)', :run, 'invitations', 'inv_1', '{1,1,1,1}'));
+SELECT pg_temp.try(format('SELECT orgsync.backfill_tombstone(%s, %L, %L, NULL)', :run, 'organizations', 'org_a'));
+SELECT pg_temp.try(format('SELECT orgsync.backfill_swept(%s, %L)', :run, 'sessions'));
 CREATE TEMP TABLE candidates AS SELECT * FROM orgsync.backfill_candidates(:run, 'organizations');
 RESET ROLE;
 GRANT SELECT ON candidates TO regress_backfill;
@@ -79,6 +86,7 @@ SELECT c.id, orgsync.backfill_tombstone(:run, 'organizations', c.id, c.sync_vers
 SELECT orgsync.backfill_swept(:run, 'organizations');
 SELECT orgsync.backfill_finish(:run);
 SELECT pg_temp.try(format('SELECT orgsync.backfill_page(%s, %L, %L)', :run, 'users', '[]'));
+SELECT pg_temp.try(format('SELECT orgsync.backfill_swept(%s, %L)', :run, 'users'));
 SELECT sweep, finished_at IS NOT NULL AS finished, outcome FROM orgsync.backfill_runs WHERE id = :run;
 SELECT kind, tombstoned, swept_at IS NOT NULL AS swept FROM orgsync.backfill_progress WHERE run_id = :run ORDER BY kind;
 RESET ROLE;
@@ -89,6 +97,7 @@ SELECT count(*) AS seen_left FROM orgsync.backfill_seen;
 -- a run without --sweep has no candidates
 SELECT orgsync.backfill_start() AS quick \gset
 SELECT pg_temp.try(format('SELECT count(*) FROM orgsync.backfill_candidates(%s, %L)', :quick, 'organizations'));
+SELECT pg_temp.try(format('SELECT orgsync.backfill_tombstone(%s, %L, %L, %L)', :quick, 'organizations', 'org_a', '{1,1,1,1}'));
 SELECT orgsync.backfill_finish(:quick, 'stopped: test');
 
 TRUNCATE orgsync.organizations, orgsync.users, orgsync.memberships, orgsync.events, orgsync.backfill_runs

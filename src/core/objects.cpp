@@ -246,19 +246,6 @@ Upsert permission_row(const Fields& permission, const Origin& origin) {
 
 // ---- removals ------------------------------------------------------------------
 
-Table table_of(ObjectKind kind) {
-  switch (kind) {
-    case ObjectKind::organization: return Table::organizations;
-    case ObjectKind::user: return Table::users;
-    case ObjectKind::membership: return Table::memberships;
-    case ObjectKind::invitation: return Table::invitations;
-    case ObjectKind::domain: return Table::domains;
-    case ObjectKind::role: return Table::roles;
-    case ObjectKind::permission: return Table::permissions;
-  }
-  return Table::organizations;
-}
-
 // `deleted`, where a deletion carries it, must say so.
 void check_deleted_flag(const Fields& data) {
   auto deleted = data.boolean("deleted");
@@ -284,6 +271,19 @@ void plan_membership_removal(const Fields& membership, int64_t deleted_at_ms, co
 }
 
 }  // namespace
+
+Table table_of(ObjectKind kind) {
+  switch (kind) {
+    case ObjectKind::organization: return Table::organizations;
+    case ObjectKind::user: return Table::users;
+    case ObjectKind::membership: return Table::memberships;
+    case ObjectKind::invitation: return Table::invitations;
+    case ObjectKind::domain: return Table::domains;
+    case ObjectKind::role: return Table::roles;
+    case ObjectKind::permission: return Table::permissions;
+  }
+  return Table::organizations;
+}
 
 void plan_object(ObjectKind kind, const Fields& object, const Origin& origin, std::vector<Write>& writes) {
   switch (kind) {

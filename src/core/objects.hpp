@@ -22,6 +22,9 @@ struct Origin {
   std::optional<int64_t> event_time_ms;
 };
 
+// The table that holds objects of `kind`.
+Table table_of(ObjectKind kind);
+
 // An object as it now is, appended to `writes` in the order every writer
 // locks rows (organization, user, then the object's own row).
 void plan_object(ObjectKind kind, const Fields& object, const Origin& origin, std::vector<Write>& writes);

@@ -9,15 +9,21 @@
 
 #include "core/errors.hpp"
 #include "core/event_types.hpp"
+#include "core/objects.hpp"
 #include "core/plan.hpp"
 #include "pg/boundary.hpp"
 #include "pg/bound_writes.hpp"
 #include "pg/change_feed.hpp"
 #include "pg/merge.hpp"
 #include "pg/pg_memory.hpp"
+#include "pg/rows.hpp"
 #include "pg/sql_args.hpp"
 #include "pg/times.hpp"
 #include "pg/turn.hpp"
+
+extern "C" {
+#include "utils/fmgroids.h"
+}
 
 namespace orgsync::pg {
 namespace {
@@ -96,8 +102,27 @@ Datum apply_listing(FunctionCallInfo fcinfo) {
   return Datum(0);
 }
 
+// The sweep's guard: only a live row still at the version the sweep listed
+// may be ended. Checked under the turn, with the row locked, so that no
+// webhook writes it between the check and the deletion, and in the lock order
+// of every writer (a row locked before the turn could deadlock with a batch
+// that holds the turn and waits for that row). NULL: go ahead.
+const char* sweep_refusal(RowAccess* access, core::ObjectKind kind, text* id, Datum seen_version) {
+  Table table = core::table_of(kind);
+  TupleTableSlot* row = find_row(access, table, PointerGetDatum(id), true);
+  if (row == nullptr) return "gone";
+  bool isnull;
+  get_column(access, table, row, Column::deleted_at, &isnull);
+  if (!isnull) return "gone";
+  Datum version = get_column(access, table, row, Column::sync_version, &isnull);
+  bool same = !isnull && DatumGetBool(OidFunctionCall2Coll(F_ARRAY_EQ, InvalidOid, version, seen_version));
+  return same ? nullptr : "changed";
+}
+
 // "applied" if the deletion changed a row, "stale" if the object was already
-// deleted at that time or earlier.
+// deleted at that time or earlier. With `if_version` (the sweep), "changed"
+// or "gone" instead of a deletion when the row is no longer live at that
+// version.
 Datum apply_deletion(FunctionCallInfo fcinfo) {
   core::ObjectKind kind = require_kind(fcinfo, 0);
   text* id = require_text_arg(fcinfo, 1, "id");
@@ -111,11 +136,15 @@ Datum apply_deletion(FunctionCallInfo fcinfo) {
   BoundWrites writes = plan_deletion(kind, id, deleted_at);
   Turn turn = take_turn("orgsync.apply_deletion()");
   RowAccess* access = begin_row_access("orgsync.apply_deletion()");
-  set_change_origin("backfill", nullptr);
-  uint64 changed = apply_writes(access, writes);
+  const char* refusal = PG_ARGISNULL(3) ? nullptr : sweep_refusal(access, kind, id, PG_GETARG_DATUM(3));
+  const char* outcome = refusal;
+  if (refusal == nullptr) {
+    set_change_origin("backfill", nullptr);
+    outcome = apply_writes(access, writes) > 0 ? "applied" : "stale";
+  }
   end_row_access(access);
   end_turn(turn);
-  PG_RETURN_TEXT_P(cstring_to_text(changed > 0 ? "applied" : "stale"));
+  PG_RETURN_TEXT_P(cstring_to_text(outcome));
 }
 
 }  // namespace
