@@ -551,13 +551,14 @@ LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER SET search_path = pg_catalog,
 AS $$
     SELECT EXISTS (
         SELECT FROM orgsync.active_memberships m
+        -- a role unknown, or known without its permissions list, says nothing
         LEFT JOIN LATERAL (
-            SELECT r.id, r.permissions, r.updated_at FROM orgsync.roles r
+            SELECT r.permissions, r.updated_at FROM orgsync.roles r
             WHERE r.key = m.role AND r.deleted_at IS NULL
             ORDER BY r.updated_at DESC NULLS LAST LIMIT 1) role ON true
         WHERE m.user_id = has_permission.user_id AND m.organization_id = has_permission.organization_id
           AND has_permission.permission = ANY (
-              CASE WHEN role.id IS NULL OR m.updated_at > role.updated_at THEN m.permissions ELSE role.permissions END))
+              CASE WHEN role.permissions IS NULL OR m.updated_at > role.updated_at THEN m.permissions ELSE role.permissions END))
 $$;
 
 CREATE OR REPLACE FUNCTION user_organizations(user_id text DEFAULT orgsync.current_user_id())

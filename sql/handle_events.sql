@@ -83,6 +83,8 @@ SELECT * FROM orgsync.handle_events(NULL, '{}');
 SELECT * FROM orgsync.handle_events('{}', NULL);
 SELECT * FROM orgsync.handle_events('{}', '{}', NULL);
 SELECT * FROM orgsync.handle_events(ARRAY[ARRAY['{}'::jsonb]], ARRAY[ARRAY['{}']]);
+-- more deliveries than one call may take (the relay's largest batch is 1000)
+SELECT * FROM orgsync.handle_events(array_fill('{}'::jsonb, ARRAY[1001]), array_fill('{}'::text, ARRAY[1001]));
 SELECT * FROM orgsync.handle_events((SELECT array_agg(headers) FROM signed WHERE n = 1),
                                     (SELECT array_agg(body) FROM signed WHERE n = 1), 'no_such_endpoint');
 

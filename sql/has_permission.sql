@@ -66,6 +66,14 @@ SELECT * FROM pg_temp.ann_may();
 -- a role created again under the same key, new id: the live one answers
 SELECT pg_temp.role('role.created', 'role_editor_2', 'org:editor', '{org:posts:write}', 7000);
 SELECT * FROM pg_temp.ann_may();
+-- a copy of the role without its permissions list says nothing about them:
+-- the membership's copy answers, until a copy with the list arrives
+SELECT orgsync.apply_event(event || jsonb_build_object('type', 'role.updated', 'data', ((event -> 'data') - 'permissions')
+         || jsonb_build_object('id', 'role_editor_2', 'key', 'org:editor', 'updated_at', 7500))) ->> 'status'
+FROM fixture WHERE name = 'role';
+SELECT * FROM pg_temp.ann_may();
+SELECT pg_temp.role('role.updated', 'role_editor_2', 'org:editor', '{org:posts:write}', 7600);
+SELECT * FROM pg_temp.ann_may();
 
 -- another member of the same role gets the role's permissions; a member of
 -- another role does not; roles are matched by key exactly

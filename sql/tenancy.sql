@@ -120,15 +120,19 @@ SELECT orgsync.current_org_id() AS token_says, orgsync.is_member(orgsync.current
 -- cause one by failing to sign in as them)
 SELECT pg_temp.user_event('user.created', 'user_banned', false, false, 1716883200000);
 SELECT pg_temp.user_event('user.created', 'user_locked', false, false, 1716883200000);
-SELECT orgsync.is_member('org_a', 'user_banned') AS banned_member, orgsync.is_member('org_a', 'user_locked') AS locked_member;
+SELECT orgsync.is_member('org_a', 'user_banned') AS banned_member, orgsync.is_member('org_a', 'user_locked') AS locked_member,
+       orgsync.has_permission('org_a', 'org:posts:read', 'user_banned') AS banned_permission;
 SELECT pg_temp.user_event('user.updated', 'user_banned', true, false, 1716883300000);
 SELECT pg_temp.user_event('user.updated', 'user_locked', false, true, 1716883300000);
 SELECT orgsync.is_member('org_a', 'user_banned') AS banned_member, orgsync.has_role('org_a', 'user_banned', 'org:member') AS banned_role,
+       orgsync.has_permission('org_a', 'org:posts:read', 'user_banned') AS banned_permission,
        (SELECT count(*) FROM orgsync.user_organizations('user_banned')) AS banned_organizations,
-       orgsync.is_member('org_a', 'user_locked') AS locked_member, orgsync.has_role('org_a', 'user_locked', 'org:member') AS locked_role;
+       orgsync.is_member('org_a', 'user_locked') AS locked_member, orgsync.has_role('org_a', 'user_locked', 'org:member') AS locked_role,
+       orgsync.has_permission('org_a', 'org:posts:read', 'user_locked') AS locked_permission;
 -- the ban lifted, the membership counts again
 SELECT pg_temp.user_event('user.updated', 'user_banned', false, false, 1716883400000);
-SELECT orgsync.is_member('org_a', 'user_banned') AS banned_member;
+SELECT orgsync.is_member('org_a', 'user_banned') AS banned_member,
+       orgsync.has_permission('org_a', 'org:posts:read', 'user_banned') AS banned_permission;
 
 -- Who may ask: roles granted orgsync_app; PUBLIC no longer. The claim
 -- readers stay open to all: they read only the caller's own setting.
