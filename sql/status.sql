@@ -13,11 +13,13 @@ SELECT orgsync.add_secret(:'secret', 'other_endpoint');
 \set user `cat test/fixtures/clerk/user.created.json`
 SELECT orgsync.handle_event(orgsync.sign(:'secret', 'msg_s' || n, body), body) ->> 'status'
 FROM (VALUES (1, :'org'), (2, :'org'), (3, :'user'), (4, '{"type": "user.created", "data": {"id": 5}}'),
-             (5, '{"type": "session.created", "data": {"id": "sess_1"}}')) AS d(n, body) ORDER BY n;
+             (5, '{"type": "session.created", "data": {"id": "sess_1"}}'), (6, :'org'), (7, :'org')) AS d(n, body) ORDER BY n;
+-- received so many minutes before noon, so many seconds after the event
 UPDATE orgsync.events SET received_at = '2026-12-01 12:00:00+00'::timestamptz - (s.minutes * interval '1 minute'),
                           event_time = CASE WHEN event_time IS NOT NULL
-                                            THEN '2026-12-01 12:00:00+00'::timestamptz - (s.minutes * interval '1 minute') - interval '3 seconds' END
-FROM (VALUES ('msg_s1', 300), ('msg_s2', 30), ('msg_s3', 10), ('msg_s4', 20), ('msg_s5', 5)) AS s(id, minutes)
+                                            THEN '2026-12-01 12:00:00+00'::timestamptz - (s.minutes * interval '1 minute') - s.lag * interval '1 second' END
+FROM (VALUES ('msg_s1', 300, 3), ('msg_s2', 30, 2), ('msg_s3', 10, 3), ('msg_s4', 20, 3), ('msg_s5', 5, 3),
+             ('msg_s6', 40, 4), ('msg_s7', 50, 60)) AS s(id, minutes, lag)
 WHERE events.id = s.id;
 
 SELECT * FROM orgsync.status_at('2026-12-01 12:00:00+00');
