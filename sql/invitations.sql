@@ -21,6 +21,17 @@ SELECT id, name, source, data IS NULL AS no_data FROM orgsync.organizations;
 -- the url is kept in the recorded delivery, which only the owner reads
 SELECT count(*) AS deliveries_with_url FROM orgsync.events WHERE payload::jsonb #>> '{data,url}' IS NOT NULL;
 
+-- revoked is final too, whichever arrives first; the same delivery again is
+-- a duplicate, the same body under a new delivery id (a resend) changes nothing
+\set revoked `cat test/fixtures/clerk/organizationInvitation.revoked.json`
+TRUNCATE orgsync.invitations, orgsync.organizations, orgsync.events;
+SELECT pg_temp.deliver(jsonb_set(:'created'::jsonb, '{data,updated_at}', '1716883500000'), 'pending_first_');
+SELECT pg_temp.deliver(:'revoked');
+SELECT pg_temp.deliver(:'revoked');
+SELECT pg_temp.deliver(:'revoked', 'resend_');
+SELECT pg_temp.deliver(jsonb_set(:'created'::jsonb, '{data,updated_at}', '1716883500000'), 'pending_again_');
+SELECT id, status, sync_version[1] AS rank FROM orgsync.invitations;
+
 -- pending copies end with their organization's deletion, late ones too
 TRUNCATE orgsync.invitations, orgsync.organizations, orgsync.events;
 SELECT pg_temp.deliver(:'created');
