@@ -48,6 +48,11 @@ SELECT pg_temp.post(pg_temp.signed(:'secret', 'msg_pgrst_1', :'org_created'), :'
 SELECT pg_temp.post(pg_temp.standard(pg_temp.signed(:'secret', 'msg_pgrst_2', :'user_created')), :'user_created');
 -- an event type orgsync does not model is stored and answered 2xx too
 SELECT pg_temp.post(pg_temp.signed(:'secret', 'msg_pgrst_3', '{"type": "session.created", "data": {}}'), '{"type": "session.created", "data": {}}');
+-- a signed body orgsync cannot use exactly (here a name that is a number) is
+-- stored as invalid, never applied, and answered 2xx too: the result names
+-- the field, and Svix does not retry what is kept for replay
+SELECT jsonb_set(:'org_created'::jsonb, '{data,name}', '42')::text AS org_invalid \gset
+SELECT pg_temp.post(pg_temp.signed(:'secret', 'msg_pgrst_invalid', :'org_invalid'), :'org_invalid');
 
 -- the body's exact text is what was signed (escapes, key order, spaces,
 -- 1.0): json keeps it; the same body as jsonb re-serialises it
@@ -85,6 +90,8 @@ RESET ROLE;
 -- what was stored: the accepted deliveries, nothing of the refused ones
 SELECT id, endpoint, type, status FROM orgsync.events ORDER BY id;
 SELECT payload = :'exact' AS stored_byte_for_byte FROM orgsync.events WHERE id = 'msg_pgrst_exact';
+SELECT id, status, error, payload = :'org_invalid' AS stored_as_sent FROM orgsync.events WHERE status = 'invalid';
+SELECT id, name FROM orgsync.organizations ORDER BY id;
 SELECT id, first_name, last_name, data -> 'public_metadata' AS public_metadata FROM orgsync.users ORDER BY id;
 
 -- The anonymous role can deliver, and nothing else: not read secrets,

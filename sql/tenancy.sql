@@ -45,10 +45,16 @@ SET request.jwt.claims = '{"v": 2, "sub": "user_alice", "o": {"id": "org_a", "ro
 SELECT * FROM pg_temp.token();
 SET request.jwt.claims = '{"v": 2, "sub": "user_alice", "fea": "u:profile"}';
 SELECT * FROM pg_temp.token();
--- claims of unexpected types read as absent, never as an error
+-- claims of unexpected types are never an error: a version 2 o that is not
+-- an object and a version 1 org_permissions that is not an array read as
+-- absent; other claims read as their JSON text (a number 7 as '7'), v too
 SET request.jwt.claims = '{"v": 2, "o": "org_a", "org_id": "org_b"}';
 SELECT * FROM pg_temp.token();
 SET request.jwt.claims = '{"sub": 7, "org_id": null, "org_role": "org:admin", "org_permissions": "org:rooms:read"}';
+SELECT * FROM pg_temp.token();
+SET request.jwt.claims = '{"v": "2", "sub": true, "o": {"id": 5, "rol": 7}}';
+SELECT * FROM pg_temp.token();
+SET request.jwt.claims = '{"sub": {"id": "user_alice"}, "org_permissions": [1, "org:rooms:read", null]}';
 SELECT * FROM pg_temp.token();
 
 -- claims that are not a JSON object: a clear error, 22P02

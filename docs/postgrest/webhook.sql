@@ -2,21 +2,17 @@
 -- superuser, after CREATE EXTENSION orgsync:
 --   psql -v authenticator_password='...' -v webhook_secret='whsec_...' -f webhook.sql
 
--- The role PostgREST logs in as (db-uri). NOINHERIT: it holds no privilege
--- of its own, only the roles it switches to for each request.
+-- PostgREST logs in as authenticator (db-uri; NOINHERIT: no privilege of its
+-- own) and runs each delivery (no JWT) as web_anon (db-anon-role), which
+-- orgsync_webhook lets deliver signed webhooks and nothing else.
 CREATE ROLE authenticator LOGIN NOINHERIT PASSWORD :'authenticator_password';
-
--- The role PostgREST runs a request without a JWT as (db-anon-role): every
--- webhook delivery. orgsync_webhook lets it deliver signed webhooks and
--- nothing else: no reading of secrets, deliveries or the mirror, no secrets
--- added or removed, no unsigned events, replays or backfills.
 CREATE ROLE web_anon NOLOGIN;
 GRANT web_anon TO authenticator;
 GRANT orgsync_webhook TO web_anon;
 
--- The schema PostgREST serves (db-schemas; the first one, so that the URL
--- needs no Content-Profile header), holding the one function Clerk calls:
--- POST /rpc/webhook. Never serve schema orgsync itself.
+-- The schema PostgREST serves (the first of db-schemas: Clerk sends no
+-- Content-Profile header) holds the one function Clerk calls, POST
+-- /rpc/webhook. Never serve schema orgsync itself.
 CREATE SCHEMA api;
 GRANT USAGE ON SCHEMA api TO web_anon;
 CREATE FUNCTION api.webhook(json) RETURNS jsonb

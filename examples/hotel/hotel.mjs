@@ -1,8 +1,9 @@
 // The hotel example end to end: a signed Clerk history, shuffled and with
-// duplicates, half through the relay and half through PostgREST (its
-// stand-in, test/postgrest/stand-in.mjs), then each user's view of the app as
-// PostgREST shows it to them: role hotel_user, their session token's claims
-// in request.jwt.claims. Prints what each user sees and checks it.
+// duplicates, each attempt through the relay or PostgREST (its stand-in,
+// test/postgrest/stand-in.mjs) at random, both checked to have been used,
+// then each user's view of the app as PostgREST shows it to them: role
+// hotel_user, their session token's claims in request.jwt.claims. Prints
+// what each user sees and checks it.
 //
 // Run by examples/hotel/run.sh, which creates the database and passes:
 //   HOTEL_DATABASE, HOTEL_SECRET, RELAY_URL (PG* point at the cluster)
@@ -156,7 +157,9 @@ const viaPostgrest = (d) => postgrest.request({ method: 'POST', path: '/rpc/webh
 
 // Each delivery once, and about a third of them (at least one) again, plus
 // `late` copies of earlier deliveries, in a shuffled order, each attempt
-// through the relay or PostgREST at random.
+// through the relay or PostgREST at random. `attemptsVia` counts the whole
+// run's attempts by path.
+const attemptsVia = { relay: 0, postgrest: 0 };
 async function deliver(name, deliveries, late = []) {
   const again = deliveries.filter(() => random() < 0.35);
   const attempts = shuffle([...deliveries, ...(again.length ? again : deliveries.slice(0, 1)), ...late]);
@@ -165,6 +168,7 @@ async function deliver(name, deliveries, late = []) {
   for (const d of attempts) {
     const path = random() < 0.5 ? 'relay' : 'postgrest';
     paths[path]++;
+    attemptsVia[path]++;
     const res = await (path === 'relay' ? viaRelay(d) : viaPostgrest(d));
     const expected = seen.has(d.id) ? ['duplicate'] : ['applied', 'stale'];
     if (res.status !== 200 || !expected.includes(res.json.status)) {
@@ -263,6 +267,8 @@ async function main() {
       [await raiseRates('bob', 'seaside'), await raiseRates('gina', 'seaside')], [2, 0]);
 
     await deliver('phase 2', phase2.map(delivery), phase1Deliveries.filter(() => random() < 0.5));
+    check(`both ways in were used (${attemptsVia.relay} attempts through the relay, ${attemptsVia.postgrest} through PostgREST)`,
+          { relay: attemptsVia.relay > 0, postgrest: attemptsVia.postgrest > 0 }, { relay: true, postgrest: true });
     const after = {};
     for (const name of Object.keys(tokens)) {
       after[name] = await view(name);

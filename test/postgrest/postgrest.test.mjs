@@ -2,7 +2,8 @@
 // itself, which cannot be installed here: stand-in.mjs sends Postgres what
 // PostgREST sends and answers what PostgREST would answer. The database is
 // set up with docs/postgrest/webhook.sql and the stand-in configured from
-// docs/postgrest/postgrest.conf, the two files docs/postgrest.md shows;
+// docs/postgrest/postgrest.conf, the two files docs/postgrest.md and
+// README.md's "Receiving webhooks with PostgREST" show;
 // deliveries are signed with the official svix package.
 //
 // Needs PG* variables pointing at a throwaway server where orgsync is
@@ -64,12 +65,23 @@ test.after(async () => {
   await admin?.end();
 });
 
-test('docs/postgrest.md shows the configuration and the SQL the test runs', () => {
+test('docs/postgrest.md and the README show the configuration and the SQL the test runs', () => {
+  const quoted = (text, name, lang, file) => assert.ok(text.includes('```' + lang + '\n' + readFileSync(file, 'utf8') + '```\n'),
+    `${name} has a ${lang} block quoting ${file} as it is`);
   const doc = readFileSync(join(root, 'docs/postgrest.md'), 'utf8');
-  for (const file of [CONFIG_FILE, SETUP_SQL]) {
-    assert.ok(doc.includes(readFileSync(file, 'utf8')), `docs/postgrest.md quotes ${file} as it is`);
-  }
+  quoted(doc, 'docs/postgrest.md', 'ini', CONFIG_FILE);
+  quoted(doc, 'docs/postgrest.md', 'sql', SETUP_SQL);
   assert.match(doc, /\/rpc\/webhook/);
+  // the README's section, up to the next heading of its level
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Receiving webhooks with PostgREST\n');
+  assert.ok(start >= 0, 'README.md has a section "Receiving webhooks with PostgREST"');
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  quoted(section, 'README.md\'s section', 'ini', CONFIG_FILE);
+  quoted(section, 'README.md\'s section', 'sql', SETUP_SQL);
+  assert.match(section, /\/rpc\/webhook/);
+  assert.match(section, /\]\(docs\/postgrest\.md\)/);
 });
 
 test('a delivery: 200 with the JSON handle_event returns, sent as PostgREST sends it', async () => {
