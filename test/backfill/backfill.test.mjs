@@ -286,6 +286,33 @@ test('CLERK_API_URL, the address Clerk\'s SDKs read, without the version; --api-
   assert.match(bad.stderr, /bad CLERK_API_URL: expected https:\/\/HOST/);
 });
 
+test('http:// only to a loopback host: any other exits 2 before a request, as does CLERK_API_URL naming one', async () => {
+  const instance = new ClerkInstance(15, { organizations: 2, users: 2, memberships: 2 });
+  const { api, key } = await standIn(instance);
+  const database = await cluster.database();
+  const refusal = /^orgsync-relay backfill: bad (--api-url|CLERK_API_URL): http:\/\/ would send the secret key unencrypted; it is for a stand-in on this machine only \(127\.0\.0\.0\/8, localhost, \[::1\]\): use https:\/\//;
+  const remote = await runBackfill({ cluster, database, apiUrl: 'http://api.example.com/v1', key, args: ['--rate', '0'] });
+  assert.equal(remote.code, 2, remote.stderr);
+  assert.match(remote.stderr, refusal);
+  assert.equal(remote.stderr.match(refusal)[1], '--api-url');
+  // 0.0.0.0 is no loopback address, yet Linux connects it to this machine:
+  // the stand-in would see the key if the backfill sent it.
+  const port = new URL(api.url).port;
+  const anyAddress = await runBackfill({ cluster, database, apiUrl: `http://0.0.0.0:${port}/v1`, key, args: ['--rate', '0'] });
+  assert.equal(anyAddress.code, 2, anyAddress.stderr);
+  assert.match(anyAddress.stderr, refusal);
+  const fromEnv = await runBackfill({ cluster, database, apiUrl: null, key, args: ['--rate', '0'],
+                                      env: { CLERK_API_URL: `http://0.0.0.0:${port}` } });
+  assert.equal(fromEnv.code, 2, fromEnv.stderr);
+  assert.equal(fromEnv.stderr.match(refusal)?.[1], 'CLERK_API_URL', fromEnv.stderr);
+  assert.equal(api.requests.length, 0, 'no request made');
+  assert.deepEqual(await cluster.sql(database, 'SELECT * FROM orgsync.backfill_runs'), []);
+
+  const local = await runBackfill({ cluster, database, apiUrl: `http://localhost:${port}/v1`, key, args: ['--rate', '0'] });
+  assert.equal(local.code, 0, local.stderr);
+  assertSame(instance, await readMirror(cluster, database), { exact: true });
+});
+
 test('a key refused in the middle of a run: exit 3, and the run ends failed', async () => {
   const instance = new ClerkInstance(7, SIZES);
   const { api, key } = await standIn(instance);
