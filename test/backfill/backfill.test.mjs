@@ -352,6 +352,26 @@ test('429 with Retry-After, a 500, a 503 and a dropped connection are retried, a
   assert.match(r.stdout, /Clerk: \d+ requests \(5 retried\)/);
 });
 
+test('--rate N: never more than N requests started in a second', async () => {
+  const instance = new ClerkInstance(16, { organizations: 3, users: 3, memberships: 3 });
+  const { api, key } = await standIn(instance);
+  const database = await cluster.database();
+  const rate = 4;
+  const r = await runBackfill({ cluster, database, apiUrl: api.url, key, args: ['--rate', String(rate)] });
+  assert.equal(r.code, 0, r.stderr);
+  const at = api.requests.map((q) => q.at);
+  assert.ok(at.length >= 2 * rate + 1, `${at.length} requests: too few to fill two windows`);
+  // The stand-in sees a request when it arrives, a transit after the
+  // backfill started it; transits differ by a few ms (more on a busy
+  // machine), hence the slack: no 0.9 s holds more than N arrivals.
+  const slack = 100;
+  for (let i = 0; i + rate < at.length; i++) {
+    const span = at[i + rate] - at[i];
+    assert.ok(span >= 1000 - slack, `requests ${i + 1} to ${i + rate + 1} arrived within ${span} ms`);
+  }
+  assertSame(instance, await readMirror(cluster, database), { exact: true });
+});
+
 test('an answer that is not a listing fails the run at once: exit 1, the run ends failed', async () => {
   const instance = new ClerkInstance(9, SIZES);
   const { api, key } = await standIn(instance);
