@@ -1,5 +1,8 @@
 #include "backfill_options.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -19,7 +22,8 @@ const char* kUsage =
     "  --database-url CONNINFO  libpq connection string or URI, for a role granted\n"
     "                           orgsync_backfill [default empty: the PG* variables]\n"
     "  --api-url URL            Clerk's Backend API [$CLERK_API_URL/v1, else\n"
-    "                           https://api.clerk.com/v1]\n"
+    "                           https://api.clerk.com/v1]; http:// only to a loopback\n"
+    "                           host (127.0.0.0/8, localhost, [::1])\n"
     "  --api-ca-file FILE       trust the CA certificates in FILE (PEM) instead of the\n"
     "                           system's; the certificate is verified all the same\n"
     "  --sweep                  then end the live rows Clerk no longer has (each one\n"
@@ -43,9 +47,33 @@ void usage_error(const std::string& what) {
 
 namespace {
 
+// Whether an http:// url names this machine by its loopback address or
+// `localhost`: the only place the secret key may go unencrypted (a stand-in
+// for tests). Anything else after the host than a port is refused too, so that
+// no spelling (userinfo, say) reads one host here and another in the client.
+bool loopback_http(const std::string& url) {
+  const size_t from = std::string("http://").size();
+  std::string authority = url.substr(from, url.find_first_of("/?#", from) - from);
+  bool bracketed = !authority.empty() && authority[0] == '[';
+  size_t host_end = bracketed ? authority.find(']') : authority.find(':');
+  if (bracketed && host_end == std::string::npos) return false;
+  std::string host = bracketed ? authority.substr(1, host_end - 1) : authority.substr(0, host_end);
+  std::string port = host_end == std::string::npos ? "" : authority.substr(host_end + bracketed);
+  if (!port.empty() &&
+      (port.size() == 1 || port[0] != ':' || port.find_first_not_of("0123456789", 1) != std::string::npos))
+    return false;
+  in_addr v4;
+  in6_addr v6;
+  if (bracketed) return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  return host == "localhost" || (inet_pton(AF_INET, host.c_str(), &v4) == 1 && ntohl(v4.s_addr) >> 24 == 127);
+}
+
 void set_api_url(Options& opt, const std::string& flag, const std::string& value) {
   if (value.rfind("https://", 0) != 0 && value.rfind("http://", 0) != 0)
     usage_error("bad " + flag + ": expected https://HOST[:PORT][/PATH]");
+  if (value.rfind("http://", 0) == 0 && !loopback_http(value))
+    usage_error("bad " + flag + ": http:// would send the secret key unencrypted; it is for a stand-in on this " +
+                "machine only (127.0.0.0/8, localhost, [::1]): use https://");
   opt.api_url = value;
 }
 

@@ -1,5 +1,7 @@
 #include "postgres.hpp"
 
+#include <cstring>
+
 namespace relay::pg {
 
 Connection::Connection(const std::string& conninfo, const char* application_name) {
@@ -65,7 +67,8 @@ std::string describe_conninfo(const std::string& conninfo) {
   std::string out;
   for (PQconninfoOption* o = options; o->keyword; o++) {
     std::string key = o->keyword;
-    if (!o->val || key == "password") continue;
+    // libpq marks its secrets (password, sslpassword, and any it adds) with '*'.
+    if (!o->val || std::strchr(o->dispchar, '*')) continue;
     if (conninfo.empty() && key != "host" && key != "port" && key != "user" && key != "dbname") continue;
     std::string value = o->val;
     bool bare = !value.empty() && value.find_first_of(" '\\") == std::string::npos;

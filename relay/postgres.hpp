@@ -57,8 +57,8 @@ class Connection {
 };
 
 // `conninfo` (a connection string or URI; empty: the PG* environment's host,
-// port, user and database) as "key=value ...", without its password: fit for
-// a log.
+// port, user and database) as "key=value ...", without the fields libpq
+// marks secret (password, sslpassword): fit for a log.
 std::string describe_conninfo(const std::string& conninfo);
 
 // The HTTP status for a statement that failed with SQLSTATE `s`: 503 exactly

@@ -286,6 +286,33 @@ test('CLERK_API_URL, the address Clerk\'s SDKs read, without the version; --api-
   assert.match(bad.stderr, /bad CLERK_API_URL: expected https:\/\/HOST/);
 });
 
+test('http:// only to a loopback host: any other exits 2 before a request, as does CLERK_API_URL naming one', async () => {
+  const instance = new ClerkInstance(15, { organizations: 2, users: 2, memberships: 2 });
+  const { api, key } = await standIn(instance);
+  const database = await cluster.database();
+  const refusal = /^orgsync-relay backfill: bad (--api-url|CLERK_API_URL): http:\/\/ would send the secret key unencrypted; it is for a stand-in on this machine only \(127\.0\.0\.0\/8, localhost, \[::1\]\): use https:\/\//;
+  const remote = await runBackfill({ cluster, database, apiUrl: 'http://api.example.com/v1', key, args: ['--rate', '0'] });
+  assert.equal(remote.code, 2, remote.stderr);
+  assert.match(remote.stderr, refusal);
+  assert.equal(remote.stderr.match(refusal)[1], '--api-url');
+  // 0.0.0.0 is no loopback address, yet Linux connects it to this machine:
+  // the stand-in would see the key if the backfill sent it.
+  const port = new URL(api.url).port;
+  const anyAddress = await runBackfill({ cluster, database, apiUrl: `http://0.0.0.0:${port}/v1`, key, args: ['--rate', '0'] });
+  assert.equal(anyAddress.code, 2, anyAddress.stderr);
+  assert.match(anyAddress.stderr, refusal);
+  const fromEnv = await runBackfill({ cluster, database, apiUrl: null, key, args: ['--rate', '0'],
+                                      env: { CLERK_API_URL: `http://0.0.0.0:${port}` } });
+  assert.equal(fromEnv.code, 2, fromEnv.stderr);
+  assert.equal(fromEnv.stderr.match(refusal)?.[1], 'CLERK_API_URL', fromEnv.stderr);
+  assert.equal(api.requests.length, 0, 'no request made');
+  assert.deepEqual(await cluster.sql(database, 'SELECT * FROM orgsync.backfill_runs'), []);
+
+  const local = await runBackfill({ cluster, database, apiUrl: `http://localhost:${port}/v1`, key, args: ['--rate', '0'] });
+  assert.equal(local.code, 0, local.stderr);
+  assertSame(instance, await readMirror(cluster, database), { exact: true });
+});
+
 test('a key refused in the middle of a run: exit 3, and the run ends failed', async () => {
   const instance = new ClerkInstance(7, SIZES);
   const { api, key } = await standIn(instance);
@@ -323,6 +350,26 @@ test('429 with Retry-After, a 500, a 503 and a dropped connection are retried, a
   // Retry-After is honoured: the next request waited at least that long.
   for (const n of [3, 4]) assert.ok(api.requests[n].at - api.requests[n - 1].at >= 1000, `after request ${n}`);
   assert.match(r.stdout, /Clerk: \d+ requests \(5 retried\)/);
+});
+
+test('--rate N: never more than N requests started in a second', async () => {
+  const instance = new ClerkInstance(16, { organizations: 3, users: 3, memberships: 3 });
+  const { api, key } = await standIn(instance);
+  const database = await cluster.database();
+  const rate = 4;
+  const r = await runBackfill({ cluster, database, apiUrl: api.url, key, args: ['--rate', String(rate)] });
+  assert.equal(r.code, 0, r.stderr);
+  const at = api.requests.map((q) => q.at);
+  assert.ok(at.length >= 2 * rate + 1, `${at.length} requests: too few to fill two windows`);
+  // The stand-in sees a request when it arrives, a transit after the
+  // backfill started it; transits differ by a few ms (more on a busy
+  // machine), hence the slack: no 0.9 s holds more than N arrivals.
+  const slack = 100;
+  for (let i = 0; i + rate < at.length; i++) {
+    const span = at[i + rate] - at[i];
+    assert.ok(span >= 1000 - slack, `requests ${i + 1} to ${i + rate + 1} arrived within ${span} ms`);
+  }
+  assertSame(instance, await readMirror(cluster, database), { exact: true });
 });
 
 test('an answer that is not a listing fails the run at once: exit 1, the run ends failed', async () => {

@@ -299,15 +299,18 @@ test('deliveries that do not verify get 401 and store nothing', async () => {
   assert.equal(await countEvents(attempts.map(([, , h]) => h['svix-id'])), 0);
 });
 
-test('--log-format json: one object per line, with the same fields; the password stays out of the log', async () => {
-  const conninfo = `host=${pgConfig.host} port=${pgPort} user=postgres dbname=postgres password=not-for-logs`;
+test('--log-format json: one object per line, with the same fields; the passwords stay out of the log', async () => {
+  // sslpassword (a client key's passphrase; unused over the socket) is
+  // another field libpq marks secret.
+  const conninfo = `host=${pgConfig.host} port=${pgPort} user=postgres dbname=postgres password=not-for-logs ` +
+    'sslpassword=key-passphrase-not-for-logs';
   const r = await startRelay('--pool', '1', '--log-format', 'json', '--log-level', 'debug', '--database-url', conninfo);
   const [user] = signedUsers(1);
   assert.equal((await post(r, user.body, user.headers)).status, 200);
   const forged = signed(user.body);
   assert.equal((await post(r, user.body + ' ', forged)).status, 401);
   await waitFor('two request lines', () => (r.log.match(/"method"/g) || []).length === 2);
-  assert.ok(!r.log.includes('not-for-logs'), 'no password');
+  assert.ok(!r.log.includes('not-for-logs'), 'no password, no sslpassword');
   const lines = r.log.trim().split('\n').map((l) => JSON.parse(l));
   for (const l of lines) {
     assert.match(l.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -789,29 +792,54 @@ test('GET /metrics: counters move by exactly what was sent', async () => {
   }
   const big = JSON.stringify({ pad: 'x'.repeat(5000) });
   assert.equal((await post(r, big, signed(big))).status, 413);
+  // orgsync's other refusals, a different number of each, so that a reason
+  // counted under another's label shows.
+  const malformed = signedUsers(3).map((u, i) => {
+    const headers = { ...u.headers };
+    if (i === 0) delete headers['svix-id'];
+    if (i === 1) delete headers['svix-signature'];
+    if (i === 2) headers['svix-timestamp'] = 'soon';
+    return [u.body, headers];
+  });
+  const hour = 3600 * 1000;
+  const outOfTolerance = signedUsers(4).map((u, i) =>
+    [u.body, signed(u.body, { at: new Date(Date.now() + (i % 2 ? hour : -hour)) })]);
+  for (const [body, headers] of [...malformed, ...outOfTolerance]) {
+    assert.equal((await post(r, body, headers)).status, 401);
+  }
+  const noSecret = `/webhooks/no-secret-${randomBytes(4).toString('hex')}`;
+  for (const u of signedUsers(5)) assert.equal((await post(r, u.body, u.headers, noSecret)).status, 503);
   const { samples: after, types } = await scrape(r.url + '/metrics');
   const moved = (name) => after[name] - (before[name] ?? 0);
 
   // Each series against what was sent: four stored (and the first scrape)
-  // as 200, two forged as 401, one too large as 413; one database call for
-  // each delivery that reached the database, sent one at a time.
+  // as 200; two forged, three with a malformed header and four out of the
+  // timestamp tolerance as 401; five for an endpoint without a secret as
+  // 503; one too large as 413. One database call for each delivery that
+  // reached the database (all but the one too large), sent one at a time.
+  const rejected = { bad_signature: 2, malformed_header: 3, timestamp: 4, unknown_endpoint: 5, too_large: 1 };
   const expected = {
     'orgsync_relay_http_requests_total{status="200"}': 4 + 1,
-    'orgsync_relay_http_requests_total{status="401"}': 2,
+    'orgsync_relay_http_requests_total{status="401"}': 2 + 3 + 4,
+    'orgsync_relay_http_requests_total{status="503"}': 5,
     'orgsync_relay_http_requests_total{status="413"}': 1,
     'orgsync_relay_deliveries_total{outcome="applied"}': 3,
     'orgsync_relay_deliveries_total{outcome="duplicate"}': 1,
-    'orgsync_relay_deliveries_total{outcome="rejected"}': 3,
+    'orgsync_relay_deliveries_total{outcome="rejected"}': 15,
     'orgsync_relay_deliveries_total{outcome="failed"}': 0,
-    'orgsync_relay_rejected_deliveries_total{reason="bad_signature"}': 2,
-    'orgsync_relay_rejected_deliveries_total{reason="too_large"}': 1,
-    'orgsync_relay_rejected_deliveries_total{reason="timestamp"}': 0,
-    orgsync_relay_batch_size_count: 6,
-    orgsync_relay_batch_size_sum: 6,
-    'orgsync_relay_batch_size_bucket{le="1"}': 6,
+    orgsync_relay_batch_size_count: 18,
+    orgsync_relay_batch_size_sum: 18,
+    'orgsync_relay_batch_size_bucket{le="1"}': 18,
     orgsync_relay_receipt_to_commit_seconds_count: 4,
     orgsync_relay_database_reconnects_total: 0,
   };
+  // Every reason's series: those not sent stay where they were.
+  for (const name of Object.keys(after).filter((k) => k.startsWith('orgsync_relay_rejected_deliveries_total{'))) {
+    expected[name] = rejected[/reason="(\w+)"/.exec(name)[1]] ?? 0;
+  }
+  for (const reason of Object.keys(rejected)) {
+    assert.ok(`orgsync_relay_rejected_deliveries_total{reason="${reason}"}` in expected, `a series for ${reason}`);
+  }
   assert.deepEqual(Object.fromEntries(Object.keys(expected).map((k) => [k, moved(k)])), expected);
   assert.deepEqual([types.orgsync_relay_http_requests_total, types.orgsync_relay_deliveries_total,
     types.orgsync_relay_batch_size, types.orgsync_relay_receipt_to_commit_seconds,
