@@ -62,7 +62,10 @@ else
 fi
 
 # A key's fingerprint: the first 8 hex digits of the SHA-256 of the decoded key.
-keys=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v secret="$secret" -v relay_role="$relay_role" <<'SQL'
+# The secret reaches psql in its environment, which only this user can read,
+# never in its arguments, which ps shows to every local user.
+keys=$(ORGSYNC_PSQL_SECRET=$secret psql -X -q -A -t -v ON_ERROR_STOP=1 -v relay_role="$relay_role" <<'SQL'
+\getenv secret ORGSYNC_PSQL_SECRET
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS orgsync;
 ALTER EXTENSION orgsync UPDATE;
