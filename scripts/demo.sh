@@ -62,7 +62,8 @@ cat <<'EOF'
   stale      older than (or as old as) what the tables hold: nothing to change
   duplicate  a delivery id seen before (Svix retrying): answered 200, nothing done
   ignored    an event type orgsync does not model (session.*, email.*, ...)
-  invalid    signed but unusable (bad JSON, missing ids): kept with its error
+  invalid    signed but unusable as sent (not JSON, a field missing or of the wrong
+             type, a time out of range): kept with its error
   Each is recorded once in orgsync.events, and answered 200: Svix stops retrying.
 EOF
 
