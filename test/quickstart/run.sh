@@ -51,8 +51,9 @@ trap cleanup EXIT
 
 healthy() { curl -sf "http://$ORGSYNC_RELAY_LISTEN/healthz" >/dev/null 2>&1; }
 q() { "$psql_bin" -X -A -t -q -v ON_ERROR_STOP=1 "$@"; }
-fingerprint() { q -v secret="$1" <<<"SELECT left(encode(sha256(orgsync.secret_key(:'secret')), 'hex'), 8)"; }
-default_keys() { q -c "SELECT string_agg(left(encode(sha256(key), 'hex'), 8), ' ' ORDER BY key) FROM orgsync.secrets WHERE endpoint = 'default'"; }
+# Fingerprints as orgsync.signing_keys shows them, which the banner shows too.
+fingerprint() { q -v secret="$1" <<<"SELECT orgsync.secret_fingerprint(:'secret')"; }
+default_keys() { q -c "SELECT string_agg(fingerprint, ' ' ORDER BY fingerprint) FROM orgsync.signing_keys WHERE endpoint = 'default'"; }
 
 # post SECRET DELIVERY_ID FIXTURE: signs the fixture in SQL and posts it to
 # make run's relay; prints the HTTP status and the delivery's status.
