@@ -145,10 +145,11 @@ int run(int argc, char** argv, int first) {
   Progress progress(names, isatty(STDERR_FILENO));
   for (const auto& [name, kind] : run.kinds) progress.resumed(name, kind);
   api->on_retry([&progress](const clerk::Retry& retry) { progress.retry(retry); });
-  log_event(LogLevel::info, "backfill_run", {{"run", std::to_string(run.id)},
-                             {"resumed", options.resume ? "true" : "false"},
-                             {"sweep", run.sweep ? "true" : "false"},
-                             {"api_url", options.api_url}});
+  log_event(LogLevel::info, "backfill_run",
+            {{"run", std::to_string(run.id)},
+             {"resumed", options.resume ? "true" : "false"},
+             {"sweep", run.sweep ? "true" : "false"},
+             {"api_url", options.api_url}});
 
   auto started = std::chrono::steady_clock::now();
   int status = kComplete;

@@ -10,9 +10,9 @@
 namespace relay::backfill {
 
 struct Options {
-  std::string database_url;  // empty: libpq reads the PG* environment
+  std::string database_url;                          // empty: libpq reads the PG* environment
   std::string api_url = "https://api.clerk.com/v1";  // or $CLERK_API_URL/v1
-  std::string api_ca_file;  // empty: the system's CA certificates
+  std::string api_ca_file;                           // empty: the system's CA certificates
   bool sweep = false;
   bool resume = false;
   unsigned rate = 9;       // requests per second; 0: no limit. Below Clerk's 100 per 10 s for development instances

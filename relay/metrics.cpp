@@ -63,9 +63,8 @@ const char* rejection_label(const std::string& reason) {
     return "malformed_header";
   if (reason == "timestamp_too_old" || reason == "timestamp_too_new") return "timestamp";
   if (reason == "null_delivery") return "malformed_request";
-  for (const char* same :
-       {"unknown_endpoint", "extension_not_updated", "too_large", "not_utf8", "unsupported_type", "malformed_request",
-        "timeout"})
+  for (const char* same : {"unknown_endpoint", "extension_not_updated", "too_large", "not_utf8", "unsupported_type",
+                           "malformed_request", "timeout"})
     if (reason == same) return same;
   return "other";
 }

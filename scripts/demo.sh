@@ -21,7 +21,10 @@ if ! scripts/cluster.sh running "$cluster"; then
 fi
 eval "$(scripts/cluster.sh env "$cluster" "$pg_port")"
 secret="whsec_$(head -c 24 /dev/urandom | base64)"
-psql -X -q -v ON_ERROR_STOP=1 -v database="$database" -v secret="$secret" <<'SQL'
+# The secret goes to psql (and to demo.mjs below) in the environment, which
+# only this user can read, never in arguments, which ps shows to every user.
+ORGSYNC_PSQL_SECRET=$secret psql -X -q -v ON_ERROR_STOP=1 -v database="$database" <<'SQL'
+\getenv secret ORGSYNC_PSQL_SECRET
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS :"database" WITH (FORCE);
 CREATE DATABASE :"database";
@@ -59,7 +62,8 @@ cat <<'EOF'
   stale      older than (or as old as) what the tables hold: nothing to change
   duplicate  a delivery id seen before (Svix retrying): answered 200, nothing done
   ignored    an event type orgsync does not model (session.*, email.*, ...)
-  invalid    signed but unusable (bad JSON, missing ids): kept with its error
+  invalid    signed but unusable as sent (not JSON, a field missing or of the wrong
+             type, a time out of range): kept with its error
   Each is recorded once in orgsync.events, and answered 200: Svix stops retrying.
 EOF
 

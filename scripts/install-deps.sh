@@ -6,9 +6,9 @@
 #   scripts/install-deps.sh demo   `make demo`: Node.js, npm, and the official svix
 #                                  package (npm ci in test/, test/package-lock.json)
 #   scripts/install-deps.sh test   `make test`: all of the above, and GoogleTest,
-#                                  nlohmann-json, clang for libFuzzer, procps, pg (npm),
-#                                  nginx, openssl and systemd (the production files'
-#                                  test: nginx is installed, never started here)
+#                                  nlohmann-json, clang for libFuzzer, clang-format,
+#                                  procps, pg (npm), nginx, openssl and systemd (the
+#                                  production files' test: nginx is never started here)
 #   scripts/install-deps.sh bench  `make bench`: the test set, and wrk
 # What is there already is left alone, so a second call only checks (about
 # a tenth of a second). Debian packages need root: another user gets the list
@@ -27,6 +27,7 @@ node_packages=(nodejs npm)                # make demo, Node test suites: svix si
 test_packages=(
   nlohmann-json3-dev libgtest-dev         # C++ unit tests
   clang libclang-rt-14-dev                # libFuzzer with sanitizers
+  clang-format                            # test/build: the C++ files' formatting
   procps                                  # fault tests: process control
   nginx openssl systemd                   # production files: TLS proxy, certificates, systemd-analyze
 )

@@ -61,8 +61,12 @@ else
   origin="generated, kept in $run_dir/secret"
 fi
 
-# A key's fingerprint: the first 8 hex digits of the SHA-256 of the decoded key.
-keys=$(psql -X -q -A -t -v ON_ERROR_STOP=1 -v secret="$secret" -v relay_role="$relay_role" <<'SQL'
+# A key's fingerprint, as orgsync.signing_keys and orgsync.secret_fingerprint
+# show it: the first 16 hex digits of the SHA-256 of the decoded key.
+# The secret reaches psql in its environment, which only this user can read,
+# never in its arguments, which ps shows to every local user.
+keys=$(ORGSYNC_PSQL_SECRET=$secret psql -X -q -A -t -v ON_ERROR_STOP=1 -v relay_role="$relay_role" <<'SQL'
+\getenv secret ORGSYNC_PSQL_SECRET
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS orgsync;
 ALTER EXTENSION orgsync UPDATE;
@@ -73,11 +77,11 @@ CREATE ROLE :"relay_role" LOGIN;
 GRANT orgsync_webhook TO :"relay_role";
 SELECT orgsync.add_secret(:'secret') \g /dev/null
 WITH removed AS (
-  DELETE FROM orgsync.secrets WHERE endpoint = 'default' AND key <> orgsync.secret_key(:'secret') RETURNING key)
-SELECT 'removed ' || left(encode(sha256(key), 'hex'), 8) FROM removed ORDER BY 1;
-SELECT 'trusted ' || string_agg(endpoint || ' ' || left(encode(sha256(key), 'hex'), 8), ', ' ORDER BY endpoint, key)
+  DELETE FROM orgsync.secrets WHERE endpoint = 'default' AND key <> orgsync.secret_key(:'secret') RETURNING fingerprint)
+SELECT 'removed ' || fingerprint FROM removed ORDER BY 1;
+SELECT 'trusted ' || string_agg(endpoint || ' ' || fingerprint, ', ' ORDER BY endpoint, key)
 FROM orgsync.secrets;
-SELECT 'in_use ' || left(encode(sha256(orgsync.secret_key(:'secret')), 'hex'), 8);
+SELECT 'in_use ' || orgsync.secret_fingerprint(:'secret');
 SQL
 )
 field() { sed -n "s/^$1 //p" <<<"$keys" | paste -sd ' '; }
@@ -92,8 +96,8 @@ cat <<EOF_MSG
     database   psql "host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
     webhooks   http://$listen/webhooks  (the relay connects as $relay_role: it may only deliver)
     secret     $(field in_use) ($origin)
-    trusted    $(field trusted)  (endpoint and fingerprint: the first
-               8 hex digits of the SHA-256 of the decoded key)
+    trusted    $(field trusted)  (endpoint and fingerprint: the first 16 hex
+               digits of the SHA-256 of the decoded key, as in orgsync.signing_keys)
 ${removed:+    removed    $removed: make run trusts only the secret in use on endpoint default,
                and removes the others at each start, those added with add_secret too
 }

@@ -32,7 +32,7 @@ regress() {
 }
 
 suite "C++ unit tests (core, no Postgres)" test/unit/core_tests
-suite "build: header dependencies, the generated install script, provisioning" test/build/run.sh
+suite "build: header dependencies, the generated install script, provisioning, formatting" test/build/run.sh
 suite "pg_regress and isolation specs" regress
 suite "signatures against the official svix package" test/svix/run.sh
 suite "relay end to end" test/relay/run.sh

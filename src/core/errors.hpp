@@ -10,7 +10,8 @@ struct InvalidSecret : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
-// A payload that is signed but unusable: not JSON, or missing what the merge needs.
+// A payload that is signed but unusable as sent: not JSON, a field missing or
+// of the wrong type, a time out of range.
 struct InvalidPayload : std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };

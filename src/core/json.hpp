@@ -26,8 +26,8 @@ class Value {
  public:
   Type type() const;
   bool is(Type type) const { return this->type() == type; }
-  bool boolean() const;                  // a boolean's value
-  std::string_view string() const;       // a string's text, unescaped
+  bool boolean() const;             // a boolean's value
+  std::string_view string() const;  // a string's text, unescaped
   // A number as Postgres's numeric writes it: "1.50" stays "1.50", "1e3" is
   // "1000", "-0" is "0"; so a copy read back from jsonb has the same text.
   std::string_view number_text() const;
@@ -64,8 +64,8 @@ class Document {
     const char* text;  // strings (unescaped) and numbers (as written)
     uint32_t size;
   };
-  std::vector<Node> nodes_;  // in document order; an object's children alternate key, value
-  std::string unescaped_;    // strings that had escapes; reserved once, never reallocated
+  std::vector<Node> nodes_;          // in document order; an object's children alternate key, value
+  std::string unescaped_;            // strings that had escapes; reserved once, never reallocated
   std::deque<std::string> numbers_;  // numbers not written as numeric writes them, rewritten
 };
 

@@ -7,6 +7,8 @@
 # apt-get, sudo, id and npm (in a copy of the scripts, so nothing is
 # installed), installs only what is missing and what the job needs, never
 # through sudo, and as another user than root says what to run instead.
+# Every C++ file of the extension, the relay and the core's tests is as
+# .clang-format wants it (skipped, saying so, without clang-format).
 # Needs pg_config and the build tools; builds what is not built yet.
 set -euo pipefail
 . "$(dirname "$0")/../suite-lib.sh"
@@ -133,6 +135,16 @@ touch "$work/repo/test/node_modules/.package-lock.json"
 check "and not again" "$(deps test) $(cat "$log")" "0 "
 check "make run and make test provision first" "$(make -n run | head -n 1) / $(make -n test 2>/dev/null | head -n 1)" \
   "scripts/install-deps.sh run / scripts/install-deps.sh test"
+
+echo "formatting:"
+if command -v clang-format >/dev/null; then
+  # Each file alone, so that the check names the ones to run clang-format -i on.
+  mapfile -t cxx < <(find src relay test/unit test/fuzz -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
+  check "the ${#cxx[@]} C++ files of src/, relay/, test/unit/ and test/fuzz/ as .clang-format wants them (clang-format -i FILE)" \
+    "$(for file in "${cxx[@]}"; do clang-format --dry-run --Werror "$file" >/dev/null 2>&1 || echo "$file"; done | paste -sd " ")" ""
+else
+  echo "skipped: the C++ files' formatting, clang-format is missing (scripts/install-deps.sh test installs it)"
+fi
 
 echo "build: $failures failed"
 ((failures == 0))

@@ -8,7 +8,9 @@
 # into a database of its own, and says when make run is not running. Then a
 # restart with Clerk's secret trusts only that one, the banner shows
 # fingerprints and never a secret, and a further restart undoes what was
-# changed by hand.
+# changed by hand. No secret is ever in the arguments of a program the two
+# scripts start (ps shows those to every local user): psql, node and curl run
+# through stand-ins that note their arguments and run the real program.
 # Needs the extension installed, the relay built and test/node_modules.
 set -euo pipefail
 . "$(dirname "$0")/../suite-lib.sh"
@@ -27,6 +29,18 @@ unset ORGSYNC_WEBHOOK_SECRET
 out=$work/run.out
 run_pid=""
 
+# The stand-ins come first in PATH for the scripts; this test's own psql
+# calls, which pass secrets as arguments, run the real psql.
+psql_bin=$(command -v psql)
+argv_log=$work/argv
+mkdir "$work/stand-ins"
+for tool in psql node curl; do
+  printf '#!/bin/bash\nprintf "%%s\\n" "%s $*" >>"%s"\nexec "%s" "$@"\n' \
+    "$tool" "$argv_log" "$(command -v "$tool")" >"$work/stand-ins/$tool"
+  chmod +x "$work/stand-ins/$tool"
+done
+export PATH=$work/stand-ins:$PATH
+
 cleanup() {
   if [ -n "$run_pid" ]; then kill -TERM "$run_pid" 2>/dev/null || true; wait "$run_pid" 2>/dev/null || true; fi
   scripts/cluster.sh remove "$ORGSYNC_RUN_DIR/cluster" >/dev/null 2>&1 || true
@@ -36,9 +50,10 @@ cleanup() {
 trap cleanup EXIT
 
 healthy() { curl -sf "http://$ORGSYNC_RELAY_LISTEN/healthz" >/dev/null 2>&1; }
-q() { psql -X -A -t -q -v ON_ERROR_STOP=1 "$@"; }
-fingerprint() { q -v secret="$1" <<<"SELECT left(encode(sha256(orgsync.secret_key(:'secret')), 'hex'), 8)"; }
-default_keys() { q -c "SELECT string_agg(left(encode(sha256(key), 'hex'), 8), ' ' ORDER BY key) FROM orgsync.secrets WHERE endpoint = 'default'"; }
+q() { "$psql_bin" -X -A -t -q -v ON_ERROR_STOP=1 "$@"; }
+# Fingerprints as orgsync.signing_keys shows them, which the banner shows too.
+fingerprint() { q -v secret="$1" <<<"SELECT orgsync.secret_fingerprint(:'secret')"; }
+default_keys() { q -c "SELECT string_agg(fingerprint, ' ' ORDER BY fingerprint) FROM orgsync.signing_keys WHERE endpoint = 'default'"; }
 
 # post SECRET DELIVERY_ID FIXTURE: signs the fixture in SQL and posts it to
 # make run's relay; prints the HTTP status and the delivery's status.
@@ -189,6 +204,10 @@ check "and stops again" "$stop_code" 143
 
 check "no output of make run or make demo holds a secret" \
   "$(grep -cF -e "${secret#whsec_}" -e "${clerk_secret#whsec_}" -e "${hand_secret#whsec_}" "$out")" 0
+check "the stand-ins saw make run's and make demo's psql" "$(grep -q '^psql .*ON_ERROR_STOP' "$argv_log" && echo yes)" yes
+# Only the programs are printed, not the arguments that held a secret.
+check "and no program they started had a secret, theirs or the demo's, in its arguments" \
+  "$(grep -F -e whsec_ -e "${secret#whsec_}" -e "${clerk_secret#whsec_}" "$argv_log" | cut -d' ' -f1 | paste -sd ' ')" ""
 
 echo "quickstart: $failures failed"
 ((failures == 0))
