@@ -7,11 +7,11 @@
 
 namespace relay {
 
-// Strict UTF-8 as PostgreSQL accepts it for text: no NUL, no overlong forms,
-// no surrogates, nothing past U+10FFFF.
+// Strict UTF-8 as PostgreSQL accepts it for text (the core's check), and no
+// NUL, which text cannot hold.
 bool valid_utf8(std::string_view s);
 
-// `s` as a quoted JSON string, control characters escaped.
+// `s` as a quoted JSON string, control characters escaped (the core's writer).
 void append_json_string(std::string& out, std::string_view s);
 std::string json_string(std::string_view s);
 

@@ -15,9 +15,10 @@ namespace {
   throw InvalidPayload(std::string("body is not valid JSON: ") + what + " at byte " + std::to_string(at));
 }
 
-// Strict UTF-8, as Postgres accepts it for text: no overlong forms, no
-// surrogates, nothing past U+10FFFF. ASCII runs are skipped 8 bytes at a time.
-void check_utf8(std::string_view text) {
+}  // namespace
+
+// ASCII runs are skipped 8 bytes at a time.
+size_t invalid_utf8_at(std::string_view text) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   size_t i = 0, n = text.size();
   while (i < n) {
@@ -32,18 +33,24 @@ void check_utf8(std::string_view text) {
       continue;
     }
     size_t length = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (length == 0 || i + length > n) not_json("invalid UTF-8", i);
+    if (length == 0 || i + length > n) return i;
     uint32_t code = c & (0x7F >> length);
     for (size_t k = 1; k < length; ++k) {
-      if ((bytes[i + k] & 0xC0) != 0x80) not_json("invalid UTF-8", i);
+      if ((bytes[i + k] & 0xC0) != 0x80) return i;
       code = (code << 6) | (bytes[i + k] & 0x3F);
     }
     static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
-      not_json("invalid UTF-8", i);
-    }
+    if (code < kSmallest[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
     i += length;
   }
+  return std::string_view::npos;
+}
+
+namespace {
+
+void check_utf8(std::string_view text) {
+  size_t at = invalid_utf8_at(text);
+  if (at != std::string_view::npos) not_json("invalid UTF-8", at);
 }
 
 // Whether any of 8 bytes is below 0x20, '"' or '\\' (bit tricks from
@@ -323,6 +330,8 @@ bool less(Value a, Value b) {
   return canonical(a) < canonical(b);
 }
 
+}  // namespace
+
 // ---- writing ---------------------------------------------------------------
 
 void write_string(std::string& out, std::string_view text) {
@@ -354,6 +363,8 @@ void write_string(std::string& out, std::string_view text) {
   out.append(text, run);
   out += '"';
 }
+
+namespace {
 
 struct Member {
   std::string_view key;

@@ -94,6 +94,16 @@ std::string canonical(Value object, const std::string_view* members, Span* spans
 // so that joining copies in any order gives the same text.
 std::string join(Value a, Value b);
 
+// ---- text ----------------------------------------------------------------
+
+// Where `text` first breaks strict UTF-8 as Postgres accepts it for text (an
+// overlong form, a surrogate, a code point past U+10FFFF, a cut sequence),
+// or npos.
+size_t invalid_utf8_at(std::string_view text);
+
+// `text` as a quoted JSON string: '"', '\\' and control characters escaped.
+void write_string(std::string& out, std::string_view text);
+
 // ---- inline --------------------------------------------------------------
 
 template <typename Visit>
