@@ -55,7 +55,7 @@ Outcome refused(std::string sqlstate, std::string error, std::string reason) {
 // Row `row` of a kHandleEvent or kHandleEvents result.
 Outcome outcome_of_row(const PGresult* r, int row) {
   std::string status = PQgetvalue(r, row, 1);
-  if (status == "applied" || status == "duplicate" || status == "stale" || status == "ignored" || status == "invalid") {
+  if (std::find(kStoredStatuses.begin(), kStoredStatuses.end(), status) != kStoredStatuses.end()) {
     Outcome o;
     o.status = 200;
     o.json = PQgetvalue(r, row, 0);

@@ -45,8 +45,8 @@ Metrics::Metrics()
     : started_(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()) {
   // Every series a dashboard expects, from zero (Prometheus' rate() needs a start).
   for (const char* s : {"200", "400", "401", "404", "405", "408", "413", "415", "431", "500", "503"}) requests_[s] = 0;
-  for (const char* o : {"applied", "duplicate", "stale", "ignored", "invalid", "rejected", "failed"})
-    deliveries_[o] = 0;
+  for (std::string_view o : kStoredStatuses) deliveries_[std::string(o)] = 0;
+  for (const char* o : {"rejected", "failed"}) deliveries_[o] = 0;
   for (const char* r : {"bad_signature", "malformed_header", "timestamp", "unknown_endpoint", "extension_not_updated",
                         "too_large", "not_utf8", "unsupported_type", "malformed_request", "timeout"})
     rejected_[r] = 0;

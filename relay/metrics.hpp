@@ -2,6 +2,7 @@
 // return, and served in Prometheus' text exposition format (version 0.0.4).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -9,11 +10,18 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http.hpp"
 
 namespace relay {
+
+// What handle_event(s) answers for a delivery it has stored, which the relay
+// answers 200; with the relay's own `rejected` and `failed`, the outcomes of
+// orgsync_relay_deliveries_total.
+inline constexpr std::array<std::string_view, 5> kStoredStatuses = {"applied", "duplicate", "stale", "ignored",
+                                                                    "invalid"};
 
 class Metrics {
  public:
