@@ -146,6 +146,29 @@ after(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+test("docs/production.md's removal of the development secret keeps only Clerk's", async () => {
+  const docs = readFileSync(path.join(root, 'docs/production.md'), 'utf8');
+  const block = /<!-- secrets: test\/production runs this block[^>]*-->\n```sql\n([\s\S]*?)```/.exec(docs);
+  assert.ok(block, 'docs/production.md has the secrets block');
+  const [development, clerk] = ['make run', 'Clerk'].map(() => 'whsec_' + randomBytes(24).toString('base64'));
+  await admin.query('CREATE DATABASE keys');
+  const keys = new pg.Client({ database: 'keys' });
+  try {
+    await keys.connect();
+    await keys.query('CREATE EXTENSION orgsync');
+    await keys.query("SELECT orgsync.add_secret($1, label => 'make run')", [development]);
+    await keys.query("SELECT orgsync.add_secret($1, label => 'Clerk production endpoint')", [clerk]);
+    // The block as written (one simple-protocol query), its placeholder replaced by Clerk's secret.
+    await keys.query(block[1].split("'whsec_...'").join(`'${clerk}'`));
+    const { rows } = await keys.query(
+      'SELECT k.label, k.fingerprint = orgsync.secret_fingerprint($1) AS is_clerks FROM orgsync.signing_keys k', [clerk]);
+    assert.deepEqual(rows, [{ label: 'Clerk production endpoint', is_clerks: true }]);
+  } finally {
+    await keys.end();
+    await admin.query('DROP DATABASE keys');
+  }
+});
+
 test('systemd-analyze verifies the unit, and rates its hardening', () => {
   const unit = deploy('orgsync-relay.service');
   assert.equal(unitSetting(unit, 'User'), 'orgsync-relay');
