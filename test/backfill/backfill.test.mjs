@@ -165,6 +165,13 @@ test('a database that missed part of the webhook history, then --sweep: equal to
   const r = await runBackfill({ cluster, database, apiUrl: api.url, key, args: ['--sweep', '--page-size', '5', '--rate', '0'] });
   assert.equal(r.code, 0, r.stderr);
   assertSame(instance, await readMirror(cluster, database), { exact: false });
+  // Each live invitation reads as Clerk lists it, expired ones included
+  // (pending in the webhooks delivered; no webhook says an invitation expired).
+  const served = new Map(instance.liveOf('invitations').map((rec) => [rec.obj.id, rec.obj.status]));
+  assert.ok([...served.values()].includes('expired'));
+  const read = await cluster.sql(database,
+    'SELECT i.id, orgsync.current_status(i) AS status FROM orgsync.invitations i WHERE i.deleted_at IS NULL ORDER BY i.id');
+  assert.deepEqual(read.map((i) => [i.id, i.status]), [...served].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const rows = summary(r.stdout);
   for (const kind of SWEPT) assert.ok(rows[kind].tombstoned >= 1, `${kind}: ${JSON.stringify(rows[kind])}`);
   // Each tombstone was confirmed by a request of its own.
