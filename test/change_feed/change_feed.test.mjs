@@ -205,17 +205,16 @@ test('a listener sees exactly the changes committed, in order, and nothing of a 
   for (let h = 0; h < HISTORIES; h++) queue.push(...deliveries(history(`h${SEED}x${h}`, start + h * DAY_MS), random));
   const ghosts = history(`ghost${SEED}`, start).filter((d) => d.type === 'organization.created');
   const ghostIds = new Set(ghosts.map((d) => d.msgId));
-  const retried = new Set();
   const seen = { statuses: new Set(), rolledBack: 0, savepoints: 0, notifications: 0 };
   let seq = 0;
 
   // Puts deliveries of a rolled-back transaction back in the queue, later,
-  // once each (Svix retries); ghosts are never sent again.
+  // until they commit (Svix retries); ghosts are never sent again. (Retrying
+  // each once only lost, in some seeds, every copy of the one ignored or
+  // invalid delivery of a history: the run then had none of that status.)
   const retryLater = (batch) => {
     for (const d of batch) {
-      if (ghostIds.has(d.msgId) || retried.has(d)) continue;
-      retried.add(d);
-      queue.splice(Math.min(queue.length, 3 + random.int(10)), 0, d);
+      if (!ghostIds.has(d.msgId)) queue.splice(Math.min(queue.length, 3 + random.int(10)), 0, d);
     }
   };
 
