@@ -61,6 +61,11 @@ def main() -> None:
     seed("exact_numbers", b'{"type":"organization.created","timestamp":1716883200,"data":{"id":"org_1",'
                           b'"members_count":1e999,"public_metadata":{"n":123456789012345678901234567890,"p":1.50}}}')
 
+    # A whole time written with a fraction and an exponent, which the core
+    # reads as whole and a round trip through nlohmann writes as 1716883200000.0.
+    org = (FIXTURES / "clerk" / "organization.created.json").read_text()
+    seed("time_with_exponent", org.replace('"updated_at": 1716883200000', '"updated_at": 1716883200.000e3', 1).encode())
+
     membership = json.loads((FIXTURES / "clerk" / "organizationMembership.deleted.json").read_text())
     del membership["data"]["public_user_data"]
     seed("membership_deleted_without_user", json.dumps(membership).encode())
