@@ -29,7 +29,7 @@ class Backfill {
 
   void list_all() {
     for (const KindInfo& kind : kKinds) {
-      auto found = run_.kinds.find(kind.name);
+      auto found = run_.kinds.find(kind.name());
       if (found != run_.kinds.end() && found->second.listed) continue;  // done before a --resume
       list(kind, found == run_.kinds.end() ? "" : found->second.position);
     }
@@ -40,7 +40,7 @@ class Backfill {
   // memberships before they would be asked about one by one.
   void sweep_all() {
     for (const KindInfo& kind : kKinds) {
-      auto found = run_.kinds.find(kind.name);
+      auto found = run_.kinds.find(kind.name());
       if (kind.swept && (found == run_.kinds.end() || !found->second.swept)) sweep(kind);
     }
   }
@@ -51,32 +51,32 @@ class Backfill {
   // collected.
   void list(const KindInfo& kind, const std::string& position) {
     std::unique_ptr<Pager> pager = make_pager(kind, api_, options_.page_size, position);
-    progress_.listing(kind.name);
+    progress_.listing(kind.name());
     std::optional<Page> in_flight;  // what the display needs of the page Postgres has (not its body)
     for (bool last = false; !last;) {
       Page page = pager->next();
-      if (in_flight) progress_.page(kind.name, *in_flight, store_.page_applied());
+      if (in_flight) progress_.page(kind.name(), *in_flight, store_.page_applied());
       last = page.last;
       in_flight = Page{"", page.objects, page.done, page.total, "", page.last};
-      store_.send_page(run_.id, kind.name, std::move(page));
+      store_.send_page(run_.id, kind.name(), std::move(page));
     }
-    progress_.page(kind.name, *in_flight, store_.page_applied());
-    progress_.listed(kind.name);
+    progress_.page(kind.name(), *in_flight, store_.page_applied());
+    progress_.listed(kind.name());
   }
 
   void sweep(const KindInfo& kind) {
-    std::vector<Candidate> candidates = store_.candidates(run_.id, kind.name);
-    progress_.sweeping(kind.name, candidates.size());
+    std::vector<Candidate> candidates = store_.candidates(run_.id, kind.name());
+    progress_.sweeping(kind.name(), candidates.size());
     for (const Candidate& candidate : candidates) {
       Presence presence = ask_clerk(api_, kind, candidate, options_.page_size);
       // Only what Clerk confirmed gone, and only if no webhook wrote it since
       // it became a candidate.
       std::string result =
-          presence == Presence::gone ? store_.tombstone(run_.id, kind.name, candidate) : presence_name(presence);
-      progress_.checked(kind.name, candidate, result);
+          presence == Presence::gone ? store_.tombstone(run_.id, kind.name(), candidate) : presence_name(presence);
+      progress_.checked(kind.name(), candidate, result);
     }
-    store_.swept(run_.id, kind.name);
-    progress_.swept(kind.name);
+    store_.swept(run_.id, kind.name());
+    progress_.swept(kind.name());
   }
 
   const Options& options_;
@@ -141,7 +141,7 @@ int run(int argc, char** argv, int first) {
   }
 
   std::vector<std::string> names;
-  for (const KindInfo& kind : kKinds) names.emplace_back(kind.name);
+  for (const KindInfo& kind : kKinds) names.emplace_back(kind.name());
   Progress progress(names, isatty(STDERR_FILENO));
   for (const auto& [name, kind] : run.kinds) progress.resumed(name, kind);
   api->on_retry([&progress](const clerk::Retry& retry) { progress.retry(retry); });

@@ -360,8 +360,8 @@ std::unique_ptr<Pager> make_pager(const KindInfo& kind, clerk::Api& api, size_t 
                                   const std::string& position) {
   try {
     switch (kind.kind) {
-      case Kind::users: return std::make_unique<UsersPager>(api, kind.listing, page_size, position);
-      case Kind::invitations: return std::make_unique<InvitationsPager>(api, kind.listing, page_size, position);
+      case Kind::user: return std::make_unique<UsersPager>(api, kind.listing, page_size, position);
+      case Kind::invitation: return std::make_unique<InvitationsPager>(api, kind.listing, page_size, position);
       default: return std::make_unique<OffsetPager>(api, kind.listing, page_size, position);
     }
   } catch (const orgsync::core::InvalidPayload& error) {

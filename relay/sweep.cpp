@@ -64,13 +64,13 @@ Presence domain(clerk::Api& api, const Candidate& candidate, size_t page_size) {
 
 Presence ask_clerk(clerk::Api& api, const KindInfo& kind, const Candidate& candidate, size_t page_size) {
   switch (kind.kind) {
-    case Kind::organizations: return by_id(api, "/organizations", candidate.id);
-    case Kind::users: return by_id(api, "/users", candidate.id);
-    case Kind::memberships: return membership(api, candidate);
-    case Kind::domains: return domain(api, candidate, page_size);
-    case Kind::roles: return by_id(api, "/organization_roles", candidate.id);
-    case Kind::permissions: return by_id(api, "/organization_permissions", candidate.id);
-    case Kind::invitations: break;
+    case Kind::organization: return by_id(api, "/organizations", candidate.id);
+    case Kind::user: return by_id(api, "/users", candidate.id);
+    case Kind::membership: return membership(api, candidate);
+    case Kind::domain: return domain(api, candidate, page_size);
+    case Kind::role: return by_id(api, "/organization_roles", candidate.id);
+    case Kind::permission: return by_id(api, "/organization_permissions", candidate.id);
+    case Kind::invitation: break;
   }
   return Presence::unknown;  // invitations are not swept
 }
