@@ -4,14 +4,9 @@
 SET client_min_messages = warning;
 CREATE ROLE regress_backfill LOGIN IN ROLE orgsync_backfill;
 RESET client_min_messages;
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE value text;
-BEGIN
-  EXECUTE query INTO value;
-  RETURN coalesce(value, 'NULL');
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\set ECHO none
+\i sql/include/try.sql
+\set ECHO all
 \set membership `cat test/fixtures/clerk/organizationMembership.created.json`
 CREATE TEMP TABLE api AS SELECT
   jsonb_build_object('data', jsonb_build_array(

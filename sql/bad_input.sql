@@ -12,15 +12,9 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
   RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
--- Runs a one-value query; its value as text, or the error.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE value text;
-BEGIN
-  EXECUTE query INTO value;
-  RETURN coalesce(value, 'NULL');
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\set ECHO none
+\i sql/include/try.sql
+\set ECHO all
 
 -- bodies that are signed but unusable: stored as invalid
 SELECT pg_temp.probe('');

@@ -5,14 +5,9 @@
 \set user_created `cat test/fixtures/clerk/user.created.json`
 
 -- Runs a one-value query; its value as text, or the error with its SQLSTATE.
-CREATE FUNCTION pg_temp.try(query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE value text;
-BEGIN
-  EXECUTE query INTO value;
-  RETURN coalesce(value, 'NULL');
-EXCEPTION WHEN OTHERS THEN
-  RETURN SQLSTATE || ': ' || SQLERRM;
-END $$;
+\set ECHO none
+\i sql/include/try.sql
+\set ECHO all
 -- What the four readers make of the claims now set.
 CREATE FUNCTION pg_temp.token() RETURNS TABLE (user_id text, org_id text, org_role text, org_permissions text)
 LANGUAGE sql AS $$
