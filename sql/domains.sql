@@ -1,11 +1,8 @@
 -- Organization domains: created, updated (verified), deleted; in both
 -- orders and twice over; ended with their organization; looked up by email.
-\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
-SELECT orgsync.add_secret(:'secret');
-CREATE FUNCTION pg_temp.deliver(body jsonb, copy text DEFAULT '') RETURNS text LANGUAGE sql AS $$
-  SELECT orgsync.handle_event(orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_' || copy || md5(body::text), body::text),
-                              body::text) ->> 'status'
-$$;
+\set ECHO none
+\i sql/include/deliver.sql
+\set ECHO all
 \set created `cat test/fixtures/clerk/organizationDomain.created.json`
 \set updated `cat test/fixtures/clerk/organizationDomain.updated.json`
 \set deleted `cat test/fixtures/clerk/organizationDomain.deleted.json`

@@ -1,12 +1,9 @@
 -- Invitations: accepted and revoked are final; they end with their
 -- organization (also when they arrive after it); they read as expired
 -- after expires_at; the url (the acceptance token) stays out of the mirror.
-\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
-SELECT orgsync.add_secret(:'secret');
-CREATE FUNCTION pg_temp.deliver(body jsonb, copy text DEFAULT '') RETURNS text LANGUAGE sql AS $$
-  SELECT orgsync.handle_event(orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_' || copy || md5(body::text), body::text),
-                              body::text) ->> 'status'
-$$;
+\set ECHO none
+\i sql/include/deliver.sql
+\set ECHO all
 \set created `cat test/fixtures/clerk/organizationInvitation.created.json`
 \set accepted `cat test/fixtures/clerk/organizationInvitation.accepted.json`
 

@@ -1,11 +1,8 @@
 -- Roles and permissions: the instance's, created, updated (a role's
 -- permission list changes), deleted by id; in both orders and twice over.
-\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
-SELECT orgsync.add_secret(:'secret');
-CREATE FUNCTION pg_temp.deliver(body jsonb, copy text DEFAULT '') RETURNS text LANGUAGE sql AS $$
-  SELECT orgsync.handle_event(orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_' || copy || md5(body::text), body::text),
-                              body::text) ->> 'status'
-$$;
+\set ECHO none
+\i sql/include/deliver.sql
+\set ECHO all
 CREATE TEMP TABLE history (n int, body jsonb);
 \set e `cat test/fixtures/clerk/role.created.json`
 INSERT INTO history VALUES (1, :'e');

@@ -4,12 +4,9 @@
 -- in a listing). At equal updated_at the copies are the same version: they
 -- are joined, so the slimmer never erases what the fuller carried, in
 -- either order.
-\set secret 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
-SELECT orgsync.add_secret(:'secret');
-CREATE FUNCTION pg_temp.deliver(body jsonb) RETURNS text LANGUAGE sql AS $$
-  SELECT orgsync.handle_event(orgsync.sign('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_' || md5(body::text), body::text),
-                              body::text) ->> 'status'
-$$;
+\set ECHO none
+\i sql/include/deliver.sql
+\set ECHO all
 \set webhook `cat test/fixtures/clerk/organization.created.json`
 -- the listing's copy: members_count asked for, no envelope
 CREATE TEMP TABLE copies AS SELECT
