@@ -56,6 +56,8 @@ Listed read_page(const std::string& path, const std::string& body, bool bare_arr
     return listed;
   } catch (const orgsync::core::InvalidPayload& error) {
     throw unusable(error.what());
+  } catch (const orgsync::core::BeyondJsonb& error) {
+    throw unusable(error.what());
   }
 }
 
@@ -96,7 +98,10 @@ class PositionWriter {
 
 class PositionReader {
  public:
-  explicit PositionReader(const std::string& text) : document_(text.empty() ? "{}" : text) {
+  // The document keeps views into its text: `text` (the caller's) must outlive
+  // the reader, and "{}" is a literal, never a temporary string.
+  explicit PositionReader(const std::string& text)
+      : document_(text.empty() ? std::string_view("{}") : std::string_view(text)) {
     if (!document_.root().is(json::Type::object)) throw std::invalid_argument("not a JSON object");
   }
   std::string text(const char* name) const {
@@ -226,7 +231,7 @@ class InvitationsPager : public Pager {
       if (found == std::end(kStatuses)) throw std::invalid_argument("unknown invitation status " + status);
       status_ = static_cast<size_t>(found - std::begin(kStatuses));
     }
-    earlier_ = static_cast<uint64_t>(reader.number("earlier").value_or(0));
+    earlier_ = static_cast<uint64_t>(std::max<int64_t>(0, reader.number("earlier").value_or(0)));
     listing_ = std::make_unique<OffsetListing>(api_, status_path(), page_size_);
     listing_->restore(reader);
   }
@@ -294,6 +299,9 @@ class UsersPager : public Pager {
         continue;
       }
       Listed listed = read_page(path, answer.body, true);
+      // starting_after excludes the cursor: a page holding it would repeat forever.
+      if (!cursor_.empty() && std::find(listed.ids.begin(), listed.ids.end(), cursor_) != listed.ids.end())
+        throw api_.unexpected(path, answer, "the users after starting_after");
       Page page;
       page.objects = listed.ids.size();
       done_ += page.objects;
@@ -340,6 +348,7 @@ class UsersPager : public Pager {
       json::Document document(answer.body);
       if (document.root().is(json::Type::object)) return integer(document.root().member("total_count"));
     } catch (const orgsync::core::InvalidPayload&) {
+    } catch (const orgsync::core::BeyondJsonb&) {
     }
     return std::nullopt;  // only the progress display misses it
   }
@@ -365,6 +374,8 @@ std::unique_ptr<Pager> make_pager(const KindInfo& kind, clerk::Api& api, size_t 
       default: return std::make_unique<OffsetPager>(api, kind.listing, page_size, position);
     }
   } catch (const orgsync::core::InvalidPayload& error) {
+    throw std::invalid_argument(error.what());
+  } catch (const orgsync::core::BeyondJsonb& error) {
     throw std::invalid_argument(error.what());
   }
 }
