@@ -16,6 +16,7 @@
 #include "pager.hpp"
 #include "progress.hpp"
 #include "sweep.hpp"
+#include "text.hpp"
 
 namespace relay::backfill {
 
@@ -104,10 +105,7 @@ Run open_run(const Options& options, Store& store) {
 }
 
 // A run's outcome in orgsync.backfill_runs: short, on one line.
-std::string outcome(const std::string& why) {
-  std::string text = "failed: " + why;
-  return text.size() > 300 ? text.substr(0, 300) + "..." : text;
-}
+std::string outcome(const std::string& why) { return shortened("failed: " + why, 300); }
 
 }  // namespace
 

@@ -33,15 +33,6 @@ const pg::Statement kTombstone{"orgsync_backfill_tombstone",
 const pg::Statement kSwept{"orgsync_backfill_swept", "SELECT orgsync.backfill_swept($1::bigint, $2)", 2};
 const pg::Statement kFinish{"orgsync_backfill_finish", "SELECT orgsync.backfill_finish($1::bigint, $2)", 2};
 
-// Lost connections, a server shutting down or short of resources,
-// serialization failures, deadlocks and lock timeouts: what a retry of the
-// same call can get past. Anything else fails the run.
-bool retryable(const std::string& sqlstate) {
-  std::string cls = sqlstate.substr(0, 2);
-  return cls == "08" || cls == "53" || sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
-         sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03";
-}
-
 std::string value(const PGresult* r, int row, int column) { return PQgetvalue(r, row, column); }
 int64_t number(const PGresult* r, int row, int column) { return std::stoll(value(r, row, column)); }
 bool boolean(const PGresult* r, int row, int column) { return value(r, row, column) == "t"; }
@@ -80,7 +71,7 @@ pg::Result Store::wait_for(const pg::Statement& statement, const std::vector<con
 
     const char* sqlstate = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
     bool lost = connection_.lost(result.get());
-    if ((!lost && !retryable(sqlstate)) || attempt == kMaxAttempts) {
+    if ((!lost && !pg::retryable_sqlstate(sqlstate ? sqlstate : "")) || attempt == kMaxAttempts) {
       const char* primary = PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY);
       std::string message = primary ? primary : connection_.error();
       std::string what = statement.name;  // orgsync_backfill_page: orgsync.backfill_page

@@ -9,6 +9,7 @@
 #include "core/errors.hpp"
 #include "core/json.hpp"
 #include "httplib.hpp"
+#include "text.hpp"
 #include "version.hpp"
 
 namespace relay::clerk {
@@ -158,7 +159,8 @@ std::string Api::clerk_message(const std::string& body) const {
         }
       });
     }
-  } catch (const orgsync::core::InvalidPayload&) {
+  } catch (const orgsync::core::InvalidPayload&) {  // not JSON: no message to add
+  } catch (const orgsync::core::BeyondJsonb&) {
   }
   if (message.empty()) return "";
   // On one line, short, and never the key, whatever the body held.
@@ -166,8 +168,7 @@ std::string Api::clerk_message(const std::string& body) const {
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   for (size_t at; !settings_.secret_key.empty() && (at = message.find(settings_.secret_key)) != std::string::npos;)
     message.replace(at, settings_.secret_key.size(), "[secret key]");
-  if (message.size() > 200) message = message.substr(0, 200) + "...";
-  return ": " + message;
+  return ": " + shortened(message, 200);
 }
 
 std::string url_encode(std::string_view s) {

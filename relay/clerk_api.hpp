@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <random>
@@ -46,7 +47,7 @@ struct Answer {
 // A request about to be tried again, for the progress display.
 struct Retry {
   std::string path;
-  std::string why;  // "429", "503", "connection: ..."
+  std::string why;  // "429 Too Many Requests", "no answer: ..."
   int attempt;      // the attempt that failed, from 1
   double wait_seconds;
 };

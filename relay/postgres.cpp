@@ -83,16 +83,20 @@ std::string describe_conninfo(const std::string& conninfo) {
   return out;
 }
 
-// Lost or refused connections, serialization failures and deadlocks, lock and
-// statement timeouts, read-only transactions (a standby), shutdowns,
-// exhausted resources, and an object not in the state needed yet (for
-// orgsync: an endpoint whose signing secret is not configured) are 503.
+bool retryable_sqlstate(const std::string& s) {
+  std::string cls = s.substr(0, 2);
+  return cls == "08" || cls == "53" || s == "40001" || s == "40P01" || s == "55P03" || s == "57P01" || s == "57P02" ||
+         s == "57P03";
+}
+
+// What a retry can get past (above), statement timeouts, read-only
+// transactions (a standby), and an object not in the state needed yet (for
+// orgsync: an endpoint whose signing secret is not configured, an extension
+// not updated) are 503.
 int http_status_for_sqlstate(const std::string& s) {
   std::string cls = s.substr(0, 2);
   if (cls == "28") return 401;
-  if (cls == "08" || cls == "53" || s == "25006" || s == "40001" || s == "40P01" || s == "55P03" || s == "55000" ||
-      s == "57014" || s == "57P01" || s == "57P02" || s == "57P03")
-    return 503;
+  if (retryable_sqlstate(s) || s == "25006" || s == "55000" || s == "57014") return 503;
   if (cls == "22") return 400;
   return 500;
 }

@@ -61,6 +61,11 @@ class Connection {
 // marks secret (password, sslpassword): fit for a log.
 std::string describe_conninfo(const std::string& conninfo);
 
+// Lost connections, a server shutting down or short of resources,
+// serialization failures, deadlocks and lock timeouts: what running the same
+// statement again can get past.
+bool retryable_sqlstate(const std::string& s);
+
 // The HTTP status for a statement that failed with SQLSTATE `s`: 503 exactly
 // where a retry can help.
 int http_status_for_sqlstate(const std::string& s);

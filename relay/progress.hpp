@@ -27,7 +27,8 @@ class Progress {
   void page(const std::string& kind, const Page& page, const Counts& counts);
   void listed(const std::string& kind);
   void sweeping(const std::string& kind, size_t candidates);
-  // `result`: alive, tombstoned, changed or gone.
+  // `result`: alive or unconfirmed (Clerk was asked, or could not be), else
+  // what backfill_tombstone answered: tombstoned, changed or gone.
   void checked(const std::string& kind, const Candidate& candidate, const std::string& result);
   void swept(const std::string& kind);
   void retry(const clerk::Retry& retry);

@@ -42,6 +42,8 @@ Presence membership(clerk::Api& api, const Candidate& candidate) {
     });
   } catch (const orgsync::core::InvalidPayload&) {
     throw api.unexpected(path, answer, "JSON");
+  } catch (const orgsync::core::BeyondJsonb&) {
+    throw api.unexpected(path, answer, "JSON whose numbers Postgres holds");
   }
   return found ? Presence::alive : Presence::gone;
 }

@@ -25,6 +25,12 @@ std::string logfmt(std::string_view s) {
   return bare ? std::string(s) : json_string(s);
 }
 
+std::string shortened(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xC0) == 0x80) --max;  // a continuation byte
+  return std::string(s.substr(0, max)) + "...";
+}
+
 std::string ascii_lower(std::string s) {
   for (auto& c : s)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');

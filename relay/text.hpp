@@ -20,4 +20,8 @@ std::string logfmt(std::string_view s);
 
 std::string ascii_lower(std::string s);
 
+// `s` cut to at most `max` bytes on a UTF-8 character's boundary, with "..."
+// when something was cut: a short message Postgres still takes as text.
+std::string shortened(std::string_view s, size_t max);
+
 }  // namespace relay
