@@ -51,7 +51,10 @@ SELECT pg_temp.deliver('x', (repeat('[', 100000) || repeat(']', 100000))::jsonb:
 -- invalid, its body as it came, and nothing of it is applied.
 SELECT pg_temp.deliver('msg_meta_6', '{"type": "user.updated", "timestamp": 1716883500000, "data": {"id": "user_huge", '
                        || '"object": "user", "updated_at": 1716883500000, "unsafe_metadata": {"n": 1e131072}}}');
-SELECT status, error, length(payload) AS payload_length FROM orgsync.events WHERE id = 'msg_meta_6';
+-- ...and so is an integer of 131,073 digits, written out
+SELECT pg_temp.deliver('msg_meta_7', '{"type": "user.updated", "timestamp": 1716883500000, "data": {"id": "user_huge", '
+                       || '"object": "user", "updated_at": 1716883500000, "unsafe_metadata": {"n": 1' || repeat('0', 131072) || '}}}');
+SELECT id, status, error, length(payload) AS payload_length FROM orgsync.events WHERE id IN ('msg_meta_6', 'msg_meta_7') ORDER BY id;
 SELECT count(*) AS huge_applied FROM orgsync.users WHERE id = 'user_huge';
 
 TRUNCATE orgsync.users, orgsync.events, orgsync.secrets;

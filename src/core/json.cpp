@@ -579,7 +579,11 @@ Document::Document(std::string_view text) {
       add(Type::null);
     } else {
       std::string_view number = parser.number();
-      if (!is_plain_integer(number)) {
+      if (is_plain_integer(number)) {
+        if (number.size() - (number[0] == '-') > kNumericMaxIntegerDigits) {
+          throw BeyondJsonb("a JSON number is beyond the range of numeric");
+        }
+      } else {
         number = numbers_.emplace_back(numeric_text(number));
         if ((written_numbers += number.size()) > kMaxWrittenNumbers) {
           throw BeyondJsonb("the JSON numbers, written out, are beyond the size of a jsonb value");
