@@ -234,6 +234,9 @@ CREATE TABLE backfill_seen (
 );
 
 SELECT pg_catalog.pg_extension_config_dump('orgsync.backfill_runs', '');
+-- and where its ids go on: a restored database's next run must not take an
+-- id a restored run has
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('orgsync.backfill_runs', 'id')::regclass, '');
 SELECT pg_catalog.pg_extension_config_dump('orgsync.backfill_progress', '');
 
 CREATE FUNCTION backfill_start(sweep boolean DEFAULT false)

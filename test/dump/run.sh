@@ -33,6 +33,7 @@ for fixture in organizationMembership.created organization.created user.created 
 done
 q dump_source -c "CREATE TABLE hotels (id text PRIMARY KEY REFERENCES orgsync.organizations (id), stars int)" \
   -c "INSERT INTO hotels SELECT id, 4 FROM orgsync.organizations"
+q dump_source -c "SELECT orgsync.backfill_finish(orgsync.backfill_start(), 'stopped: before the dump')" >/dev/null
 
 pg_dump -Fc -d dump_source -f "$CLUSTER_DIR/source.dump"
 pg_restore --exit-on-error -d dump_target "$CLUSTER_DIR/source.dump"
@@ -48,6 +49,9 @@ check "a delivery recorded before the dump is a duplicate after the restore" \
   "$(deliver dump_target msg_organization.created organization.created)" duplicate
 check "a new delivery verifies with the restored secret" \
   "$(deliver dump_target msg_after_restore organization.updated)" applied
+
+check "a backfill run after the restore takes the next run id" \
+  "$(q dump_target -c "SELECT orgsync.backfill_start()")" 2
 
 echo "dump: $failures failed"
 ((failures == 0))
