@@ -8,8 +8,9 @@
 set -euo pipefail
 base=${1:?usage: install-script.sh BASE VERSION}
 target=${2:?usage: install-script.sh BASE VERSION}
-extension=${base%%--*}
-version=${base#*--}
+name=$(basename "$base")
+extension=${name%%--*}
+version=${name#*--}
 version=${version%.sql}
 dir=$(dirname "$base")
 

@@ -63,11 +63,12 @@ check "each whole, but its guard line" \
   "$(for update in ${chain#* }; do grep -v '^\\echo .*\\quit$' "$update" | grep -qvxFf <(cat "$script") && echo "$update"; done)" ""
 check "rebuilt when an update script changes" "$(make -n -W "${chain##* }" "$script" | grep -c install-script.sh)" 1
 mkdir "$work/gap"
-cp orgsync--0.1.0.sql orgsync--0.2.0--0.3.0.sql "$work/gap/"
+# 0.1.0 -> 0.2.0 is there, 0.2.0 -> 0.3.0 is not: the chain breaks after a step
+cp orgsync--0.1.0.sql orgsync--0.1.0--0.2.0.sql orgsync--0.3.0--0.4.0.sql "$work/gap/"
 gap_code=0
-gap=$(scripts/install-script.sh "$work/gap/orgsync--0.1.0.sql" 0.3.0 2>&1 >/dev/null) || gap_code=$?
+gap=$(scripts/install-script.sh "$work/gap/orgsync--0.1.0.sql" 0.4.0 2>&1 >/dev/null) || gap_code=$?
 check "a gap in the update scripts fails the build, saying where" "$gap_code $gap" \
-  "1 install-script.sh: 0 update scripts from 0.1.0 (none); want one on the way to 0.3.0"
+  "1 install-script.sh: 0 update scripts from 0.2.0 (none); want one on the way to 0.4.0"
 check "make install installs the relay too" "$(make -n install 2>/dev/null | grep -c 'make -C relay install')" 1
 
 echo "scripts/install-deps.sh, against stand-ins:"
