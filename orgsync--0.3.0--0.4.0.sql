@@ -558,7 +558,7 @@ AS $$
         LEFT JOIN LATERAL (
             SELECT r.permissions, r.updated_at FROM orgsync.roles r
             WHERE r.key = m.role AND r.deleted_at IS NULL
-            ORDER BY r.updated_at DESC NULLS LAST LIMIT 1) role ON true
+            ORDER BY r.updated_at DESC NULLS LAST, r.id DESC LIMIT 1) role ON true
         WHERE m.user_id = has_permission.user_id AND m.organization_id = has_permission.organization_id
           AND has_permission.permission = ANY (
               CASE WHEN role.permissions IS NULL OR m.updated_at > role.updated_at THEN m.permissions ELSE role.permissions END))
