@@ -140,8 +140,13 @@ bool use_due(const char* fingerprint, TimestampTz now) {
 
 }  // namespace
 
+// Not in a read-only transaction, and not under a transaction snapshot: a row
+// another session recorded since would fail the delivery with 40001 over
+// bookkeeping. A later delivery (the relay's are READ COMMITTED) records it.
 void note_key_use(text* endpoint, const char* fingerprint) {
-  if (fingerprint == nullptr || XactReadOnly || !use_due(fingerprint, GetCurrentTimestamp())) return;
+  if (fingerprint == nullptr || XactReadOnly || IsolationUsesXactSnapshot() ||
+      !use_due(fingerprint, GetCurrentTimestamp()))
+    return;
   static SPIPlanPtr update_use = nullptr;
   Oid argtypes[2] = {TEXTOID, TEXTOID};
   SPI_connect();

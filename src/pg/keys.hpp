@@ -30,7 +30,8 @@ Keys endpoint_keys(text* endpoint);
 // (orgsync.secrets.last_verified_at), at most once a minute per key and
 // backend, so that an operator rotating secrets sees when the old one was
 // last used. Never waits: a row another transaction holds is left to it.
-// Nothing is recorded in a read-only transaction.
+// Nothing is recorded in a read-only transaction, nor under REPEATABLE READ
+// or SERIALIZABLE (it could fail the delivery with 40001).
 void note_key_use(text* endpoint, const char* fingerprint);
 
 // From _PG_init.
