@@ -33,5 +33,6 @@ for _ in $(seq 100); do
   kill -0 "$relay_pid" 2>/dev/null || { cat "$relay_log"; exit 1; }
   sleep 0.1
 done
+grep -q 'listening on' "$relay_log" || { echo "the relay did not start listening in 10 s:"; cat "$relay_log"; exit 1; }
 export RELAY_URL="http://127.0.0.1:$relay_port"
 node examples/hotel/hotel.mjs

@@ -92,6 +92,9 @@ after(async () => {
     run.kill('SIGTERM');
     await new Promise((r) => run.on('close', r));
   }
+  // As root the cluster's files live under /var/lib/orgsync behind a link in
+  // the run directory (cluster.sh): removing the link alone would leave them.
+  execFileSync(path.join(repo, 'scripts/cluster.sh'), ['remove', path.join(work, '.run', 'cluster')], { stdio: 'ignore' });
   rmSync(work, { recursive: true, force: true });
 });
 
