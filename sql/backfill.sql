@@ -30,6 +30,8 @@ SELECT pg_temp.try($$SELECT count(*) FROM orgsync.apply_listing('users', '[{"id"
 SELECT pg_temp.try($$SELECT count(*) FROM orgsync.apply_listing('users', '[]')$$);
 SELECT pg_temp.try($$SELECT orgsync.apply_deletion('organizations', 'org_x', 'infinity')$$);
 SELECT pg_temp.try($$SELECT orgsync.apply_deletion('organizations', NULL, now())$$);
+SELECT pg_temp.try($$SELECT orgsync.apply_deletion('organizations', '', now())$$);
+SELECT pg_temp.try($$SELECT orgsync.apply_deletion('organizations', repeat('x', 257), now())$$);
 SELECT pg_temp.try($$SELECT orgsync.backfill_page(12345, 'users', '[]')$$);
 SELECT count(*) AS rows_applied FROM orgsync.users;
 

@@ -96,6 +96,11 @@ ListingPlan plan_listing(ObjectKind kind, std::string_view page) {
 }
 
 std::vector<Write> plan_deletion(ObjectKind kind, const std::string& id, int64_t deleted_at_ms) {
+  // The rules Fields::id holds a listed or delivered id to.
+  if (id.empty()) throw InvalidPayload("orgsync: id: empty, expected an id");
+  if (id.size() > kMaxIdLength) {
+    throw InvalidPayload("orgsync: id: longer than " + std::to_string(kMaxIdLength) + " bytes");
+  }
   std::vector<Write> writes;
   plan_deletion_by_id(kind, id, deleted_at_ms, writes);
   return writes;

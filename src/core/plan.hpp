@@ -56,6 +56,7 @@ ListingPlan plan_listing(ObjectKind kind, std::string_view page);
 
 // The deletion of an object known only by its id, as its deletion event
 // would apply it (a backfill's sweep, once Clerk says the object is gone).
+// Throws InvalidPayload for an id no object could have (empty, too long).
 std::vector<Write> plan_deletion(ObjectKind kind, const std::string& id, int64_t deleted_at_ms);
 
 }  // namespace orgsync::core
