@@ -748,8 +748,9 @@ REVOKE ALL ON FUNCTION replay_invalid(text, timestamptz) FROM PUBLIC;
 -- are kept that long plus the timestamp tolerance), and never an invalid one
 -- unless asked. Returns how many rows and how many bytes of bodies went.
 -- A procedure, so that each batch commits: run it as the extension's owner
--- (CALL orgsync.prune_events('30 days'), from cron or pg_cron). It names
--- every object with its schema: a procedure that commits cannot SET search_path.
+-- (CALL orgsync.prune_events('30 days'), from cron or pg_cron). It names its
+-- tables and functions with their schema: a procedure that commits cannot SET
+-- search_path (operators and types still resolve through the caller's).
 CREATE PROCEDURE prune_events(older_than interval, include_invalid boolean DEFAULT false,
                               batch_size integer DEFAULT 10000, INOUT deleted_rows bigint DEFAULT NULL,
                               INOUT deleted_bytes bigint DEFAULT NULL)

@@ -52,8 +52,9 @@ SELECT pg_temp.probe(format('{"type": "organization.created", "data": {"id": "or
 SELECT pg_temp.probe(format('{"type": "organization.created", "data": {"id": "org_long_slug", "slug": "%s"}}', (SELECT string_agg(md5(i::text), '') FROM generate_series(1, 100) i)));
 SELECT id, slug, length(data ->> 'slug') AS slug_in_data FROM orgsync.organizations WHERE id = 'org_long_slug';
 
--- timestamps of every shape: seconds and ms apply; negative, huge,
--- fractional, exponent and string ones make the delivery invalid
+-- timestamps of every shape: seconds and ms apply, as does a whole number
+-- with an exponent (1e3); negative, huge, fractional and string ones make
+-- the delivery invalid
 SELECT ts, pg_temp.probe(format('{"type": "organization.deleted", "timestamp": %s, "data": {"id": "org_ts_%s"}}', ts, md5(ts))) AS result
 FROM unnest(ARRAY['1716883200', '1716883200000', '0', '-1', '1e3', '1716883200.5', '"1716883200"', 'null', '99999999999999999999', '9223372036854775807']) AS ts ORDER BY ts;
 -- a missing (null) event time falls back to the delivery's own signed timestamp (now)

@@ -536,7 +536,7 @@ std::optional<Value> Value::member(std::string_view key) const {
 Document::Document(std::string_view text) {
   check_utf8(text);
   unescaped_.reserve(text.size());
-  nodes_.reserve(text.size() / 8 + 4);  // about one value per 12 bytes of a Clerk payload
+  nodes_.reserve(text.size() / 8 + 4);  // at most one value per 8 bytes of a Clerk payload, most often fewer
   Parser parser(text, unescaped_);
   std::vector<uint32_t> open;  // containers not yet closed, innermost last
   size_t written_numbers = 0;

@@ -61,7 +61,7 @@ class Document {
     Type type;
     bool flag;         // a boolean's value
     uint32_t end;      // the index after this node's subtree
-    const char* text;  // strings (unescaped) and numbers (as written)
+    const char* text;  // strings (unescaped) and numbers (as numeric writes them)
     uint32_t size;
   };
   std::vector<Node> nodes_;          // in document order; an object's children alternate key, value
@@ -71,7 +71,7 @@ class Document {
 
 // Compact JSON with keys sorted bytewise and repeated keys collapsed to the
 // last: equal content, equal text, so it can be digested. Numbers are written
-// as they came.
+// as numeric writes them (number_text).
 std::string canonical(Value value);
 
 // Where a member's canonical text lies inside its object's.

@@ -24,7 +24,7 @@ struct OpenTable {
   Relation primary_key;
   ResultRelInfo* result;
   List* arbiter;   // the primary key, for speculative insertion
-  TableInfo info;  // this call's copy: invalidation may reset the cache
+  TableInfo info;  // the access's own copy: an invalidation may reset the cache
   // find_row's scan, kept for the call: a dirty snapshot sees the newest
   // version, committed or not, as the unique check of INSERT ... ON CONFLICT
   // does, and says in xmin whose insertion is still in progress.
