@@ -458,16 +458,16 @@ CREATE FUNCTION current_org_id()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN c ->> 'v' = '2' THEN c -> 'o' ->> 'id' ELSE c ->> 'org_id' END
-    FROM (SELECT orgsync.session_claims() AS c) claims
+    SELECT CASE WHEN orgsync.session_claims() ->> 'v' = '2' THEN orgsync.session_claims() -> 'o' ->> 'id'
+                ELSE orgsync.session_claims() ->> 'org_id' END
 $$;
 
 CREATE FUNCTION current_org_role()
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    SELECT CASE WHEN c ->> 'v' = '2' THEN 'org:' || (c -> 'o' ->> 'rol') ELSE c ->> 'org_role' END
-    FROM (SELECT orgsync.session_claims() AS c) claims
+    SELECT CASE WHEN orgsync.session_claims() ->> 'v' = '2' THEN 'org:' || (orgsync.session_claims() -> 'o' ->> 'rol')
+                ELSE orgsync.session_claims() ->> 'org_role' END
 $$;
 
 -- Version 2 lists permission names once (o.per) and, per organization
@@ -475,6 +475,8 @@ $$;
 -- (o.fpm) of the names that feature grants: bit k, counted from the least
 -- significant, is the k-th name, giving "org:<feature>:<name>". Decoded as
 -- Clerk's SDK decodes it; a mask that is not a decimal number grants nothing.
+-- With its subqueries it is not inlined: in a policy, write
+-- (SELECT orgsync.current_org_permissions()) to decode the claims once.
 CREATE FUNCTION current_org_permissions()
 RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE

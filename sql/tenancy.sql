@@ -64,6 +64,17 @@ RESET request.jwt.claims;
 -- the readers are inlined into the query that calls them (no function call
 -- per row), and so is the helpers' default
 EXPLAIN (VERBOSE, COSTS OFF) SELECT orgsync.current_user_id();
+-- (the organization's readers too: no call of theirs is left in the plan)
+CREATE FUNCTION pg_temp.plan_calls(query text, pattern text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE line text; calls bigint := 0;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+    calls := calls + (SELECT count(*) FROM regexp_matches(line, pattern, 'g'));
+  END LOOP;
+  RETURN calls;
+END $$;
+SELECT pg_temp.plan_calls('SELECT orgsync.current_org_id(), orgsync.current_org_role()',
+                          'orgsync\.current_org_(id|role)\(') AS calls_left;
 EXPLAIN (VERBOSE, COSTS OFF) SELECT orgsync.is_member('org_a');
 
 -- The mirror: alice admin of hotel A; bob in A and B; carol in B; a banned
