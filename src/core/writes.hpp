@@ -18,7 +18,7 @@ namespace orgsync::core {
 // One column's new value, of the type value_type(column) says.
 struct ColumnValue {
   bool is_null = true;
-  std::string text;                // text, json
+  std::string text;                // text
   int64_t number = 0;              // int32, boolean (0 or 1), time_ms
   std::vector<std::string> items;  // text_array
 };

@@ -1,5 +1,7 @@
 #include "pg/bound_writes.hpp"
 
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include "core/objects.hpp"
@@ -16,17 +18,15 @@ T* palloc_array_or_throw(size_t count) {
 }
 
 BoundValue bind_value(core::Column column, const core::ColumnValue& value) {
-  BoundValue bound{column, value.is_null, Datum(0), nullptr, 0, nullptr, 0};
+  BoundValue bound{column, value.is_null, Datum(0), nullptr, 0};
   if (value.is_null) return bound;
   switch (core::value_type(column)) {
     case core::ValueType::text: bound.value = PointerGetDatum(varlena_or_throw(value.text)); break;
     case core::ValueType::int32: bound.value = Int32GetDatum(int32(value.number)); break;
     case core::ValueType::boolean: bound.value = BoolGetDatum(value.number != 0); break;
     case core::ValueType::time_ms: bound.value = TimestampTzGetDatum(timestamp_from_unix_ms(value.number)); break;
-    case core::ValueType::json:
-      bound.json = cstring_or_throw(value.text);
-      bound.json_length = value.text.size();
-      break;
+    case core::ValueType::json:  // data and the metadata are written from the upsert's data, never bound
+      throw std::logic_error(std::string("orgsync: column ") + core::column_name(column) + " is not an object column");
     case core::ValueType::text_array: {
       auto** items = palloc_array_or_throw<const char*>(value.items.size());
       for (size_t i = 0; i < value.items.size(); ++i) items[i] = cstring_or_throw(value.items[i]);

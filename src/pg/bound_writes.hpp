@@ -14,9 +14,7 @@ namespace orgsync::pg {
 struct BoundValue {
   core::Column column;
   bool isnull;
-  Datum value;       // text: a text*; int32, boolean, time_ms: the Datum itself
-  const char* json;  // json: canonical text, NUL-terminated
-  size_t json_length;
+  Datum value;               // text: a text*; int32, boolean, time_ms: the Datum itself
   const char* const* items;  // text_array: NUL-terminated strings
   int item_count;
 };

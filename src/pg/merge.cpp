@@ -42,7 +42,6 @@ Datum text_array_datum(const BoundValue& value) {
 
 Datum column_datum(const BoundValue& value) {
   switch (core::value_type(value.column)) {
-    case core::ValueType::json: return jsonb_from_canonical(value.json, value.json_length);
     case core::ValueType::text_array: return text_array_datum(value);
     default: return value.value;
   }
