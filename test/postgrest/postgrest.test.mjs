@@ -234,6 +234,12 @@ test('the anonymous role: PostgREST reaches only api.webhook, and SQL as web_ano
     const res = await post('{"secret": "whsec_AAAA"}', { 'Content-Type': 'application/json' }, `/rpc/${name}`);
     assert.deepEqual([res.status, res.json.code], [404, 'PGRST202'], name);
   }
+  // What PostgREST can call is what web_anon may execute in the schema it
+  // serves: the webhook entry points and nothing else (the 404s above would
+  // hold for any function outside that schema, whatever its grants).
+  const reachable = await sql(`SELECT p.oid::regprocedure::text AS f FROM pg_proc p
+    WHERE p.pronamespace = 'api'::regnamespace AND has_function_privilege('web_anon', p.oid, 'EXECUTE') ORDER BY 1`);
+  assert.deepEqual(reachable.map((r) => r.f), ['api.webhook(json)', 'api.webhook_staging(json)']);
   const anon = new pg.Client({ ...connection, database, user: 'authenticator' });
   await anon.connect();
   const as = async (role, text) => {
